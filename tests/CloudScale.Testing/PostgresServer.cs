@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Npgsql;
+
+namespace CloudScale.Testing;
+
+/// <summary>
+/// A real <c>postgres</c> on a free loopback port with a fresh cluster in a temporary directory, password
+/// authentication as Aspire configures it, run as the <c>postgres</c> user when the tests run as root (the
+/// server refuses root). Stop, kill and start again keep the port, the cluster and the password.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(15);
+    private static int _instances;
+    private readonly string _name;
+    private readonly string _directory;
+    private readonly string? _runAsUser;
+    private ServerProcess? _process;
+    private int _databases;
+
+    private PostgresServer()
+    {
+        _name = $"postgres-{Interlocked.Increment(ref _instances)}";
+        _directory = TestServerRoot.Shared.CreateDirectory(_name);
+        _runAsUser = string.Equals(Environment.UserName, "root", StringComparison.Ordinal) ? "postgres" : null;
+        Port = ServerProcess.FreeLoopbackPort();
+        Password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+    }
+
+    public string Host { get; } = "127.0.0.1";
+
+    public int Port { get; }
+
+    public string UserName { get; } = "postgres";
+
+    public string Password { get; }
+
+    /// <summary>The server connection string in Aspire's format (<c>Host=…;Port=…;Username=…;Password=…</c>).</summary>
+    public string ConnectionString => $"Host={Host};Port={Port};Username={UserName};Password={Password}";
+
+    public int? ProcessId => _process?.Id;
+
+    public string DataDirectory => Path.Combine(_directory, "data");
+
+    public string LogFile => Path.Combine(_directory, "postgres.log");
+
+    public static async Task<PostgresServer> StartNewAsync()
+    {
+        var server = new PostgresServer();
+        await server.InitializeClusterAsync();
+        await server.StartAsync();
+        return server;
+    }
+
+    public async Task StartAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            return;
+        }
+
+        string[] arguments =
+        [
+            "-D", DataDirectory, "-p", Port.ToString(),
+            "-c", $"listen_addresses={Host}", "-c", "unix_socket_directories=",
+            "-c", "max_connections=300", "-c", "shared_buffers=32MB",
+            // Throwaway data: durability costs time and buys nothing here.
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        ];
+        _process = ServerProcess.Start(_name, LogFile, _runAsUser, Path.Combine(Prerequisites.PostgresBinDirectory(), "postgres"), arguments);
+        await _process.WaitUntilReadyAsync(CanQueryAsync, StartDeadline, LogFile);
+    }
+
+    /// <summary>A fast shutdown (SIGTERM: clients are disconnected), as an orchestrator's stop would.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not null)
+        {
+            await _process.StopAsync(TimeSpan.FromSeconds(10));
+            _process = null;
+        }
+    }
+
+    public void Kill()
+    {
+        _process?.Kill();
+        _process = null;
+    }
+
+    /// <summary>Creates an empty database and returns its connection string (<c>…;Database=name</c>, as Aspire's AddDatabase).</summary>
+    public async Task<string> CreateDatabaseAsync(string? name = null)
+    {
+        name ??= $"test_{Interlocked.Increment(ref _databases)}_{Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant()}";
+        await using var connection = new NpgsqlConnection(ConnectionString + ";Database=postgres;Pooling=false");
+        await connection.OpenAsync();
+        // Identifiers cannot be parameters; the name is quoted with the server's own quoting function.
+        await using var quote = new NpgsqlCommand("SELECT quote_ident(@name)", connection) { Parameters = { new("name", name) } };
+        var quoted = (string)(await quote.ExecuteScalarAsync())!;
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {quoted}", connection);
+        await create.ExecuteNonQueryAsync();
+        return $"{ConnectionString};Database={name}";
+    }
+
+    public string ReadLog() => ServerProcess.Tail(LogFile, int.MaxValue);
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task InitializeClusterAsync()
+    {
+        if (_runAsUser is not null)
+        {
+            await RunAsync("/bin/chown", [$"{_runAsUser}:", _directory], asUser: null);
+        }
+
+        var passwordFile = Path.Combine(_directory, "pwfile");
+        await File.WriteAllTextAsync(passwordFile, Password);
+        try
+        {
+            await RunAsync(Path.Combine(Prerequisites.PostgresBinDirectory(), "initdb"),
+            [
+                "-D", DataDirectory, "-U", UserName, "--pwfile", passwordFile,
+                "--auth-local=trust", "--auth-host=scram-sha-256",
+                "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
+            ], _runAsUser);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
+
+    private static async Task RunAsync(string command, string[] arguments, string? asUser)
+    {
+        var start = new ProcessStartInfo(asUser is null ? command : "/usr/bin/setpriv")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (asUser is not null)
+        {
+            foreach (var argument in new[] { $"--reuid={asUser}", $"--regid={asUser}", "--init-groups", command })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command}.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(command)} failed with exit code {process.ExitCode}:\n{await output}{await error}");
+        }
+    }
+
+    private async Task<bool> CanQueryAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString + ";Database=postgres;Pooling=false;Timeout=1");
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT 1", connection);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
+    }
+}
