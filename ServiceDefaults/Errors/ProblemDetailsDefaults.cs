@@ -20,7 +20,8 @@ public static class ProblemDetailsDefaults
         {
             var http = context.HttpContext;
             context.ProblemDetails.Instance ??= $"{http.Request.Method} {http.Request.Path}";
-            context.ProblemDetails.Extensions.TryAdd("traceId", Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier);
+            // The bare trace id (not ASP.NET Core's default traceparent form) is what the dashboard searches by.
+            context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
         });
         builder.Services.AddExceptionHandler<GlobalExceptionHandler>();
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Options;
 
 namespace CloudScale.ServiceDefaults.Resilience;
 
@@ -10,9 +12,12 @@ public static class HttpClientResilienceExtensions
     {
         builder.Services.AddOptions<HttpStandardResilienceOptions>();
         builder.Services.TryAddSingleton<HttpResiliencePipelines>();
-        var clientName = builder.Name;
-        return builder.AddHttpMessageHandler(services =>
-            new StandardResilienceHandler(services.GetRequiredService<HttpResiliencePipelines>(), clientName));
+        // Registered through the handler builder rather than AddHttpMessageHandler: under ConfigureHttpClientDefaults
+        // builder.Name is null, and only the handler builder knows which client is being built.
+        builder.Services.Configure<HttpClientFactoryOptions>(builder.Name, options =>
+            options.HttpMessageHandlerBuilderActions.Add(handlers => handlers.AdditionalHandlers.Add(new StandardResilienceHandler(
+                handlers.Services.GetRequiredService<HttpResiliencePipelines>(), handlers.Name ?? Options.DefaultName))));
+        return builder;
     }
 
     /// <summary>Overrides the standard pipeline's options for this client only (e.g. a shorter timeout for a payment call).</summary>

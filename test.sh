@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The one command that runs every CloudScale test on a fresh Debian machine with the .NET 10 SDK:
+# installs what is missing (Redis, PostgreSQL), restores, builds, runs all test projects, and exits
+# non-zero on any failure. Usage: ./test.sh [extra dotnet test arguments, e.g. --filter ...]
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/prerequisites.sh
+ensure_prerequisites
+
+results=artifacts/test-results
+rm -rf "$results"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet restore CloudScale.sln
+dotnet build CloudScale.sln -c Release --no-restore
+status=0
+# One test project at a time: they start real servers and processes, and this machine has two cores.
+dotnet test CloudScale.sln -c Release --no-build -m:1 \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+
+# The closing line CI reads: totals over every project's TRX report.
+cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
+  { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/[^0-9]/, "", kv[2]); n[kv[1]] += kv[2] } }
+  END { printf "%d passed, %d failed, %d skipped\n", n["passed"], n["failed"] + n["error"] + n["timeout"], n["notExecuted"] }'
+exit "$status"

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using CloudScale.ServiceDefaults.Health;
+using CloudScale.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CloudScale.Foundation.Tests;
+
+public sealed class HealthEndpointTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private static readonly Dictionary<string, string?> OneSecondChecks = new(StringComparer.Ordinal) { ["ServiceDefaults:HealthCheckTimeout"] = "00:00:01" };
+
+    [Fact]
+    public async Task Readiness_follows_postgres_while_liveness_stays_up()
+    {
+        await using var postgres = await PostgresServer.StartNewAsync();
+        var configuration = new Dictionary<string, string?>(OneSecondChecks, StringComparer.Ordinal)
+        {
+            ["ConnectionStrings:bookingdb"] = await postgres.CreateDatabaseAsync("bookingdb"),
+        };
+        await using var service = await SampleService.StartAsync(_ => { }, configuration, builder => builder.AddNpgsqlDataSource("bookingdb"));
+        var client = service.Client;
+
+        var healthy = await client.GetAsync("/health", TestContext.Current.CancellationToken);
+        var body = await healthy.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
+        Assert.Equal("Healthy", CheckStatus(body, "bookingdb"));
+        Assert.DoesNotContain(postgres.Password, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(postgres.Port.ToString(), body, StringComparison.Ordinal);
+
+        await postgres.StopAsync();
+
+        var unhealthy = await Poll.UntilAsync(() => TimedGetAsync(client, "/health"), result => result.Status == HttpStatusCode.ServiceUnavailable, Deadline);
+        Assert.Equal("Unhealthy", CheckStatus(unhealthy.Body, "bookingdb"));
+        Assert.True(unhealthy.Elapsed < TimeSpan.FromSeconds(3), $"/health took {unhealthy.Elapsed} with a 1 s check timeout.");
+        Assert.DoesNotContain(postgres.Password, unhealthy.Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive", TestContext.Current.CancellationToken)).StatusCode);
+
+        await postgres.StartAsync();
+
+        var recovered = await Poll.UntilAsync(() => TimedGetAsync(client, "/health"), result => result.Status == HttpStatusCode.OK, Deadline);
+        Assert.Equal("Healthy", CheckStatus(recovered.Body, "bookingdb"));
+    }
+
+    [Fact]
+    public async Task A_hanging_check_is_cut_off_by_the_timeout()
+    {
+        await using var service = await SampleService.StartAsync(_ => { }, OneSecondChecks, builder =>
+            builder.Services.AddHealthChecks().AddAsyncCheck("hangs", async cancellationToken =>
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy();
+            }, [HealthEndpoints.ReadyTag]));
+
+        var result = await TimedGetAsync(service.Client, "/health");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, result.Status);
+        Assert.Equal("Unhealthy", CheckStatus(result.Body, "hangs"));
+        Assert.True(result.Elapsed < TimeSpan.FromSeconds(3), $"/health took {result.Elapsed} with a 1 s check timeout.");
+        var alive = await service.Client.GetAsync("/alive", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        Assert.Null(CheckStatus(await alive.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), "hangs"));
+    }
+
+    [Fact]
+    public async Task Readiness_turns_off_when_shutdown_begins()
+    {
+        await using var service = await SampleService.StartAsync(_ => { });
+        var lifetime = service.App.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        var check = service.App.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await check.CheckHealthAsync(TestContext.Current.CancellationToken)).Status);
+        lifetime.StopApplication();
+
+        var report = await check.CheckHealthAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, report.Entries["shutdown"].Status);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body, TimeSpan Elapsed)> TimedGetAsync(HttpClient client, string path)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        using var response = await client.GetAsync(path, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return (response.StatusCode, body, stopwatch.Elapsed);
+    }
+
+    private static string? CheckStatus(string body, string name)
+    {
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.GetProperty("checks").EnumerateArray()
+            .Where(check => check.GetProperty("name").GetString() == name)
+            .Select(check => check.GetProperty("status").GetString())
+            .FirstOrDefault();
+    }
+}
