@@ -9,6 +9,7 @@ ensure_prerequisites
 
 results=artifacts/test-results
 rm -rf "$results"
+export CLOUDSCALE_TEST_SERVER_LOGS="$PWD/$results/server-logs"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet restore CloudScale.sln
@@ -22,4 +23,11 @@ dotnet test CloudScale.sln -c Release --no-build -m:1 \
 cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
   { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/[^0-9]/, "", kv[2]); n[kv[1]] += kv[2] } }
   END { printf "%d passed, %d failed, %d skipped\n", n["passed"], n["failed"] + n["error"] + n["timeout"], n["notExecuted"] }'
+if [ "$status" -ne 0 ]; then
+  for log in "$CLOUDSCALE_TEST_SERVER_LOGS"/*.log; do
+    [ -f "$log" ] || continue
+    echo "----- last lines of $(basename "$log") -----"
+    tail -n 40 "$log"
+  done
+fi
 exit "$status"

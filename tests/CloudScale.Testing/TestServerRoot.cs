@@ -58,6 +58,27 @@ public sealed class TestServerRoot : IDisposable
         _reaper.Dispose();
     }
 
+    /// <summary>
+    /// Copies every server log to <c>$CLOUDSCALE_TEST_SERVER_LOGS</c> (test.sh sets it and prints them when a run
+    /// fails) before the directory goes, so a failure can be read alongside what Redis and Postgres said.
+    /// </summary>
+    private void KeepServerLogs()
+    {
+        var destination = Environment.GetEnvironmentVariable("CLOUDSCALE_TEST_SERVER_LOGS");
+        if (string.IsNullOrEmpty(destination) || !Directory.Exists(Path))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(destination);
+        var owner = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? "tests";
+        foreach (var log in Directory.EnumerateFiles(Path, "*.log", SearchOption.AllDirectories))
+        {
+            var server = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(log)!);
+            File.Copy(log, System.IO.Path.Combine(destination, $"{owner}-{Environment.ProcessId}-{server}.log"), overwrite: true);
+        }
+    }
+
     internal static void TryKill(int processId)
     {
         try
