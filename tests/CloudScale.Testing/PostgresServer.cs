@@ -72,12 +72,13 @@ public sealed class PostgresServer : IAsyncDisposable
         await _process.WaitUntilReadyAsync(CanQueryAsync, StartDeadline, LogFile);
     }
 
-    /// <summary>A fast shutdown (SIGTERM: clients are disconnected), as an orchestrator's stop would.</summary>
+    /// <summary>A fast shutdown, as an orchestrator's stop would: SIGINT, because SIGTERM is Postgres's "smart"
+    /// shutdown, which waits for every pooled client connection to close.</summary>
     public async Task StopAsync()
     {
         if (_process is not null)
         {
-            await _process.StopAsync(TimeSpan.FromSeconds(10));
+            await _process.StopAsync("INT", TimeSpan.FromSeconds(10));
             _process = null;
         }
     }

@@ -80,7 +80,7 @@ public sealed class RedisServer : IAsyncDisposable
     {
         if (_process is not null)
         {
-            await _process.StopAsync(TimeSpan.FromSeconds(10));
+            await _process.StopAsync("TERM", TimeSpan.FromSeconds(10));
             _process = null;
         }
     }

@@ -50,12 +50,12 @@ internal sealed class ServerProcess : IDisposable
         return new ServerProcess(name, process);
     }
 
-    /// <summary>Asks the server to stop (SIGTERM), then kills it if it has not stopped within <paramref name="grace"/>.</summary>
-    public async Task StopAsync(TimeSpan grace)
+    /// <summary>Asks the server to stop with <paramref name="signal"/>, then kills it if it has not stopped within <paramref name="grace"/>.</summary>
+    public async Task StopAsync(string signal, TimeSpan grace)
     {
         if (!_process.HasExited)
         {
-            Signal("TERM");
+            Signal(signal);
             using var timeout = new CancellationTokenSource(grace);
             try
             {

@@ -53,6 +53,7 @@ public sealed class TestServerRoot : IDisposable
             TryKill(int.Parse(File.ReadAllText(pidFile)));
         }
 
+        KeepServerLogs();
         TryDelete(Path);
         _reaper.Kill();
         _reaper.Dispose();
