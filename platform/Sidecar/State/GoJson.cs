@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace CloudScale.Sidecar.State;
+
+/// <summary>
+/// Re-serialises a request's JSON value the way daprd's Go stores do after decoding it into <c>any</c>: compact,
+/// numbers as float64. <c>encoding/json</c> (Postgres) sorts object keys and escapes &lt;, &gt;, &amp;;
+/// jsoniter ConfigFastest (Redis) keeps key order, escapes no HTML and writes small floats with at most 6
+/// decimals. Byte-identical values keep what ours and real daprd store interchangeable.
+/// </summary>
+internal static class GoJson
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    public static byte[] EncodingJson(JsonElement value) => Write(value, sortKeys: true, escapeHtml: true, sixDigitFloats: false);
+
+    public static byte[] JsoniterFastest(JsonElement value) => Write(value, sortKeys: false, escapeHtml: false, sixDigitFloats: true);
+
+    private static byte[] Write(JsonElement value, bool sortKeys, bool escapeHtml, bool sixDigitFloats)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            WriteValue(writer, value, sortKeys, escapeHtml, sixDigitFloats);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, JsonElement value, bool sortKeys, bool escapeHtml, bool sixDigitFloats)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                var properties = value.EnumerateObject().ToList();
+                if (sortKeys)
+                {
+                    // Go sorts map keys by their bytes; a later duplicate key wins when decoding into a map.
+                    properties = [.. properties.GroupBy(p => p.Name, StringComparer.Ordinal).Select(g => g.Last()).OrderBy(p => p.Name, StringComparer.Ordinal)];
+                }
+
+                foreach (var property in properties)
+                {
+                    writer.WritePropertyName(property.Name);
+                    WriteValue(writer, property.Value, sortKeys, escapeHtml, sixDigitFloats);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in value.EnumerateArray())
+                {
+                    WriteValue(writer, item, sortKeys, escapeHtml, sixDigitFloats);
+                }
+
+                writer.WriteEndArray();
+                break;
+            case JsonValueKind.String:
+                writer.WriteRawValue(QuoteGoString(value.GetString()!, escapeHtml), skipInputValidation: true);
+                break;
+            case JsonValueKind.Number:
+                writer.WriteRawValue(FormatFloat(value.GetDouble(), sixDigitFloats), skipInputValidation: true);
+                break;
+            case JsonValueKind.True:
+                writer.WriteBooleanValue(true);
+                break;
+            case JsonValueKind.False:
+                writer.WriteBooleanValue(false);
+                break;
+            default:
+                writer.WriteNullValue();
+                break;
+        }
+    }
+
+    /// <summary>Go's float64 encoding: shortest round-trip digits, exponent form only below 1e-6 or from 1e21.</summary>
+    private static string FormatFloat(double number, bool sixDigitFloats)
+    {
+        if (sixDigitFloats && Math.Abs(number) < 0x4ffffff && number != Math.Floor(number))
+        {
+            return number.ToString("0.######", CultureInfo.InvariantCulture);
+        }
+
+        var abs = Math.Abs(number);
+        if (abs != 0 && (abs < 1e-6 || abs >= 1e21))
+        {
+            // Go writes e-07 / e+21: at least two exponent digits.
+            var text = number.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
+            var e = text.IndexOf('e', StringComparison.Ordinal);
+            var mantissa = text[..e];
+            var exponent = int.Parse(text[(e + 1)..], CultureInfo.InvariantCulture);
+            return $"{mantissa}e{(exponent < 0 ? '-' : '+')}{Math.Abs(exponent):00}";
+        }
+
+        return number.ToString("R", CultureInfo.InvariantCulture) is var plain && plain.Contains('E', StringComparison.Ordinal)
+            ? number.ToString("0.#################################", CultureInfo.InvariantCulture)
+            : plain;
+    }
+
+    private static string QuoteGoString(string text, bool escapeHtml)
+    {
+        var builder = new StringBuilder(text.Length + 2);
+        builder.Append('"');
+        foreach (var c in text)
+        {
+            switch (c)
+            {
+                case '"': builder.Append("\\\""); break;
+                case '\\': builder.Append("\\\\"); break;
+                case '\n': builder.Append("\\n"); break;
+                case '\r': builder.Append("\\r"); break;
+                case '\t': builder.Append("\\t"); break;
+                case '<' or '>' or '&' when escapeHtml: builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"); break;
+                case '\u2028' or '\u2029' when escapeHtml: builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"); break;
+                case < ' ': builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"); break;
+                default: builder.Append(c); break;
+            }
+        }
+
+        builder.Append('"');
+        return builder.ToString();
+    }
+}

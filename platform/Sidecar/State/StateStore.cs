@@ -1,0 +1,77 @@
+namespace CloudScale.Sidecar.State;
+
+internal sealed record StateOptions(string? Concurrency, string? Consistency)
+{
+    public bool FirstWrite => Concurrency == "first-write";
+}
+
+internal sealed record StateItem(byte[] Data, string? ETag, IReadOnlyDictionary<string, string> Metadata);
+
+internal abstract record StateOperation(string Key, string? ETag, StateOptions Options, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>A save; <paramref name="Value"/> is the JSON value from the request, re-serialised by the store.</summary>
+internal sealed record SetRequest(string Key, System.Text.Json.JsonElement Value, string? ETag, StateOptions Options, IReadOnlyDictionary<string, string> Metadata)
+    : StateOperation(Key, ETag, Options, Metadata);
+
+internal sealed record DeleteRequest(string Key, string? ETag, StateOptions Options, IReadOnlyDictionary<string, string> Metadata)
+    : StateOperation(Key, ETag, Options, Metadata);
+
+internal enum ETagErrorKind
+{
+    Mismatch,
+    Invalid,
+}
+
+/// <summary>contrib's <c>state.ETagError</c>: the API maps a mismatch to 409 and an invalid etag to 400.</summary>
+internal sealed class ETagException(ETagErrorKind kind, string detail)
+    : Exception(kind == ETagErrorKind.Mismatch ? $"possible etag mismatch. error from state store: {detail}" : $"invalid etag value: {detail}")
+{
+    public ETagErrorKind Kind { get; } = kind;
+}
+
+/// <summary>A store error that is the caller's fault, reported as 400 rather than 500.</summary>
+internal sealed class StateRequestException(string message) : Exception(message);
+
+internal interface IStateStore : IAsyncDisposable
+{
+    string Name { get; }
+
+    string Type { get; }
+
+    string Version { get; }
+
+    IReadOnlyList<string> Capabilities { get; }
+
+    Task InitAsync(CancellationToken cancellationToken);
+
+    Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken);
+
+    Task SetAsync(SetRequest request, CancellationToken cancellationToken);
+
+    Task DeleteAsync(DeleteRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Runs the operations as one transaction (all or nothing where the store can).</summary>
+    Task MultiAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken);
+}
+
+internal static class StateMetadata
+{
+    /// <summary>Dapr's <c>ttlInSeconds</c>: null when absent; -1 (or any value ≤ 0) means "never expires".</summary>
+    public static int? TtlInSeconds(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue("ttlInSeconds", out var text)
+            ? int.TryParse(text, out var ttl) ? ttl : throw new StateRequestException($"incorrect value for metadata 'ttlInSeconds': '{text}' is not an integer")
+            : null;
+
+    public static void ValidateOptions(StateOptions options)
+    {
+        if (options.Concurrency is not (null or "" or "first-write" or "last-write"))
+        {
+            throw new StateRequestException($"unrecognized concurrency model '{options.Concurrency}'");
+        }
+
+        if (options.Consistency is not (null or "" or "strong" or "eventual"))
+        {
+            throw new StateRequestException($"unrecognized consistency model '{options.Consistency}'");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using CloudScale.Sidecar.Configuration;
+using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace CloudScale.Sidecar.Telemetry;
+
+internal static class SidecarTelemetry
+{
+    public const string Name = "CloudScale.Sidecar";
+
+    /// <summary>
+    /// Traces always (the spans are what carries <c>traceparent</c> through invocation and into CloudEvents);
+    /// export of spans, metrics and logs over OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// </summary>
+    public static WebApplicationBuilder AddSidecarTelemetry(this WebApplicationBuilder builder, SidecarOptions options)
+    {
+        builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+        var telemetry = new SidecarTelemetryBuilder(builder.Services);
+        telemetry.ConfigureResource(resource =>
+        {
+            if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME")))
+            {
+                resource.AddService($"{options.AppId}-dapr", autoGenerateServiceInstanceId: false);
+            }
+        });
+        telemetry.WithTracing(tracing => tracing.AddSource("Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "CloudScale.*"));
+        if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
+        {
+            telemetry.WithMetrics(metrics => metrics.AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime", "CloudScale.*"));
+            telemetry.WithLogging(configureBuilder: null, configureOptions: logging => logging.IncludeFormattedMessage = true);
+            telemetry.UseOtlpExporter();
+        }
+
+        builder.Services.AddHostedService<TelemetryStarter>();
+        return builder;
+    }
+
+    private sealed class SidecarTelemetryBuilder(IServiceCollection services) : IOpenTelemetryBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+    }
+
+    /// <summary>Builds the providers at start (OpenTelemetry.Extensions.Hosting's job, which does not restore here).</summary>
+    private sealed class TelemetryStarter(IServiceProvider services) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = services.GetService<TracerProvider>();
+            _ = services.GetService<MeterProvider>();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
