@@ -1,0 +1,146 @@
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Aspire.Hosting.Testing;
+
+public interface IDistributedApplicationTestingBuilder : IDistributedApplicationBuilder, IAsyncDisposable
+{
+    Task<DistributedApplication> BuildAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Shaped like Aspire.Hosting.Testing: runs an AppHost's Main until it calls <c>Build()</c>, takes the model it
+/// declared, and lets the test adjust it before building. Test defaults: throwaway Redis/Postgres data and logs
+/// in a temporary directory removed on dispose (ports are always allocated freshly).
+/// </summary>
+public static class DistributedApplicationTestingBuilder
+{
+    public static Task<IDistributedApplicationTestingBuilder> CreateAsync<TEntryPoint>(CancellationToken cancellationToken = default) where TEntryPoint : class =>
+        CreateAsync<TEntryPoint>([], cancellationToken);
+
+    public static Task<IDistributedApplicationTestingBuilder> CreateAsync<TEntryPoint>(string[] args, CancellationToken cancellationToken = default) where TEntryPoint : class =>
+        CreateAsync(typeof(TEntryPoint), args, cancellationToken);
+
+    public static async Task<IDistributedApplicationTestingBuilder> CreateAsync(Type entryPoint, string[] args, CancellationToken cancellationToken = default)
+    {
+        var main = entryPoint.Assembly.EntryPoint
+            ?? throw new ArgumentException($"{entryPoint.Assembly.GetName().Name} has no entry point: pass a type from the AppHost project.", nameof(entryPoint));
+        var session = new CaptureSession(entryPoint.Assembly);
+        await Task.Run(async () =>
+        {
+            DistributedApplicationTestingHooks.Current = session;
+            try
+            {
+                var result = main.Invoke(null, main.GetParameters().Length == 0 ? [] : [args]);
+                if (result is Task task)
+                {
+                    await task;
+                }
+            }
+            catch (Exception exception) when (IsCapture(exception))
+            {
+                // The AppHost's Main stops at Build(): the model is ours now.
+            }
+            finally
+            {
+                DistributedApplicationTestingHooks.Current = null;
+            }
+        }, cancellationToken);
+
+        return session.Builder is { } builder
+            ? new TestingBuilder(builder)
+            : throw new InvalidOperationException($"{entryPoint.Assembly.GetName().Name}'s Main returned without calling DistributedApplication.CreateBuilder(…).Build().");
+    }
+
+    /// <summary>An empty model, for tests that declare their own resources.</summary>
+    public static IDistributedApplicationTestingBuilder Create(params string[] args)
+    {
+        var session = new CaptureSession(Assembly.GetCallingAssembly());
+        DistributedApplicationTestingHooks.Current = session;
+        try
+        {
+            return new TestingBuilder((DistributedApplicationBuilder)DistributedApplication.CreateBuilder(args));
+        }
+        finally
+        {
+            DistributedApplicationTestingHooks.Current = null;
+        }
+    }
+
+    public static HttpClient CreateHttpClient(this DistributedApplication app, string resourceName, string endpointName = "http")
+    {
+        var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient($"testing-{resourceName}");
+        client.BaseAddress = app.GetEndpoint(resourceName, endpointName);
+        return client;
+    }
+
+    public static ValueTask<string?> GetConnectionStringAsync(this DistributedApplication app, string resourceName) =>
+        ValueTask.FromResult(app.GetConnectionString(resourceName));
+
+    private static bool IsCapture(Exception exception) =>
+        exception is BuilderCapturedException || exception.InnerException is BuilderCapturedException;
+
+    private sealed class CaptureSession(Assembly appHost) : ITestingSession
+    {
+        public DistributedApplicationBuilder? Builder { get; private set; }
+
+        public Assembly? AppHostAssembly => appHost;
+
+        public void OnBuilderCreated(DistributedApplicationBuilder builder)
+        {
+            var scratch = Directory.CreateTempSubdirectory("cloudscale-apphost-test-").FullName;
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(StringComparer.Ordinal)
+            {
+                ["AppHost:EphemeralData"] = "true",
+                ["AppHost:DataDirectory"] = scratch,
+            });
+        }
+
+        public bool CaptureBuilder(DistributedApplicationBuilder builder)
+        {
+            Builder = builder;
+            return true;
+        }
+    }
+
+    private sealed class TestingBuilder(DistributedApplicationBuilder inner) : IDistributedApplicationTestingBuilder, IDistributedApplicationBuilderCore
+    {
+        DistributedApplicationBuilder IDistributedApplicationBuilderCore.Core => inner;
+
+        private DistributedApplication? _app;
+
+        public ConfigurationManager Configuration => inner.Configuration;
+
+        public IHostEnvironment Environment => inner.Environment;
+
+        public IServiceCollection Services => inner.Services;
+
+        public string AppHostDirectory => inner.AppHostDirectory;
+
+        public IReadOnlyList<ApplicationModel.IResource> Resources => inner.Resources;
+
+        public IResourceBuilder<T> AddResource<T>(T resource) where T : ApplicationModel.IResource => inner.AddResource(resource);
+
+        public IResourceBuilder<T> CreateResourceBuilder<T>(T resource) where T : ApplicationModel.IResource => inner.CreateResourceBuilder(resource);
+
+        public DistributedApplication Build() => _app ??= inner.BuildCore();
+
+        public Task<DistributedApplication> BuildAsync(CancellationToken cancellationToken = default) => Task.FromResult(Build());
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_app is not null)
+            {
+                await _app.DisposeAsync();
+            }
+
+            var scratch = inner.Configuration["AppHost:DataDirectory"];
+            if (scratch is not null && scratch.Contains("cloudscale-apphost-test-", StringComparison.Ordinal) && Directory.Exists(scratch))
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+        }
+    }
+}

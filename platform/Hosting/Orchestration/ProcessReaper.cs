@@ -1,0 +1,79 @@
+using System.Diagnostics;
+
+namespace Aspire.Hosting.Orchestration;
+
+/// <summary>
+/// Guarantees no orphans: a <c>reaper.sh</c> process watches this process and, when it exits for any reason
+/// (kill -9 included), kills every process registered here and removes the working directory.
+/// </summary>
+public sealed class ProcessReaper : IDisposable
+{
+    private readonly Process _watcher;
+    private int _disposed;
+
+    private ProcessReaper(string directory, Process watcher)
+    {
+        Directory = directory;
+        _watcher = watcher;
+    }
+
+    public string Directory { get; }
+
+    public static ProcessReaper Start(string directory)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var script = Path.Combine(AppContext.BaseDirectory, "reaper.sh");
+        var watcher = Process.Start(new ProcessStartInfo("/bin/bash")
+        {
+            ArgumentList = { script, Environment.ProcessId.ToString(), directory },
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("Could not start reaper.sh.");
+        return new ProcessReaper(directory, watcher);
+    }
+
+    public void Track(string name, int processId) => File.WriteAllText(PidFile(name), processId.ToString());
+
+    public void Untrack(string name) => File.Delete(PidFile(name));
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        foreach (var pidFile in System.IO.Directory.Exists(Directory) ? System.IO.Directory.GetFiles(Directory, "*.pid") : [])
+        {
+            if (int.TryParse(File.ReadAllText(pidFile), out var processId))
+            {
+                TryKill(processId);
+            }
+        }
+
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+
+        _watcher.Kill();
+        _watcher.Dispose();
+    }
+
+    private static void TryKill(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            process.Kill(entireProcessTree: true);
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone.
+        }
+    }
+
+    private string PidFile(string name) => Path.Combine(Directory, name + ".pid");
+}

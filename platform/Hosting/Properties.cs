@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("CloudScale.Hosting.Testing")]
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
