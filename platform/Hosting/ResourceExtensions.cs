@@ -66,7 +66,7 @@ public static class ResourceExtensions
         return builder.AddResource(project).WithHttpEndpoint();
     }
 
-    private static ParameterResource GeneratedPassword(IDistributedApplicationBuilder builder, string name)
+    internal static ParameterResource GeneratedPassword(IDistributedApplicationBuilder builder, string name)
     {
         var secrets = ((IDistributedApplicationBuilderCore)builder).Core.Secrets;
         return builder.AddResource(new ParameterResource(name, () => builder.Configuration[$"Parameters:{name}"] ?? secrets.GetOrCreate(name), secret: true)).Resource;

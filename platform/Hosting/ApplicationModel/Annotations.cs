@@ -64,3 +64,17 @@ public sealed class ResourceRelationshipAnnotation(IResource target) : IResource
 {
     public IResource Target { get; } = target;
 }
+
+public sealed class CommandLineArgsCallbackContext(IList<string> args, Func<string, int> targetPortOf)
+{
+    public IList<string> Args { get; } = args;
+
+    /// <summary>The port this replica itself listens on for an endpoint (behind the endpoint's stable proxied port).</summary>
+    public int TargetPortOf(string endpointName) => targetPortOf(endpointName);
+}
+
+/// <summary>Adds arguments at start time, when ports are known.</summary>
+public sealed class CommandLineArgsCallbackAnnotation(Action<CommandLineArgsCallbackContext> callback) : IResourceAnnotation
+{
+    public Action<CommandLineArgsCallbackContext> Callback { get; } = callback;
+}

@@ -53,7 +53,7 @@ public sealed class ProjectResource(string name, string projectPath, string? tar
     public string? TargetPath { get; internal set; } = targetPath;
 }
 
-public sealed class ExecutableResource(string name, string command, string workingDirectory) : ProcessResource(name)
+public class ExecutableResource(string name, string command, string workingDirectory) : ProcessResource(name)
 {
     public string Command { get; } = command;
 

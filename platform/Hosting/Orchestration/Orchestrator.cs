@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -47,6 +45,7 @@ internal sealed partial class Orchestrator(
             }
         }
 
+        DaprSidecarExtensions.WriteNameResolution(builder.Resources, reaper.Directory);
         _reporting = new ConsoleStatusReporter(notifications, _runners, builder).RunAsync(_stopping.Token);
         _starting = Task.WhenAll(_runners.Select(runner => StartWhenReadyAsync(runner, _stopping.Token)));
         return Task.CompletedTask;
@@ -85,7 +84,7 @@ internal sealed partial class Orchestrator(
         var resource = runner.Resource;
         try
         {
-            var dependencies = resource.Annotations.OfType<WaitAnnotation>().Select(wait => wait.Dependency).ToList();
+            var dependencies = WaitsOf(resource).ToList();
             if (dependencies.Count > 0)
             {
                 await notifications.PublishUpdateAsync(resource, snapshot => snapshot with { State = KnownResourceStates.Waiting });
@@ -105,6 +104,11 @@ internal sealed partial class Orchestrator(
         }
     }
 
+    /// <summary>A resource waits for what it declares and for what its parent waits for (a sidecar for its app's dependencies).</summary>
+    private static IEnumerable<IResource> WaitsOf(IResource resource) =>
+        resource.Annotations.OfType<WaitAnnotation>().Select(wait => wait.Dependency)
+            .Concat(resource is IResourceWithParent child ? WaitsOf(child.Parent) : []);
+
     private async Task StopQuietlyAsync(ResourceRunner runner)
     {
         try
@@ -121,7 +125,7 @@ internal sealed partial class Orchestrator(
     {
         foreach (var endpoint in resource.Annotations.OfType<EndpointAnnotation>().Where(_ => resource is not ProcessResource))
         {
-            endpoint.Port = endpoint.RequestedPort ?? FreePort();
+            endpoint.Port = endpoint.RequestedPort ?? Ports.Free();
         }
 
         switch (resource)
@@ -151,12 +155,6 @@ internal sealed partial class Orchestrator(
         return proxies;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Resource {Resource} failed to start: {Reason}")]
     private static partial void LogFailedToStart(ILogger logger, string resource, string reason);

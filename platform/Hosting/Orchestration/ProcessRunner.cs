@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Security.Cryptography;
 using Aspire.Hosting.ApplicationModel;
@@ -57,7 +55,7 @@ internal sealed class ProcessRunner(ProcessResource process, OrchestrationContex
                     backends.Clear();
                     foreach (var endpoint in process.Annotations.OfType<EndpointAnnotation>())
                     {
-                        backends[endpoint.Name] = new ProxyBackend(FreePort());
+                        backends[endpoint.Name] = new ProxyBackend(Ports.Free());
                         proxies[endpoint.Name].SetBackend(replicaIndex, backends[endpoint.Name]);
                     }
 
@@ -85,7 +83,7 @@ internal sealed class ProcessRunner(ProcessResource process, OrchestrationContex
         }
     }
 
-    private ProcessStartInfo DescribeStart(int replicaIndex, string suffix, IReadOnlyDictionary<string, ProxyBackend> backends)
+    private ProcessStartInfo DescribeStart(int replicaIndex, string suffix, Dictionary<string, ProxyBackend> backends)
     {
         var start = process switch
         {
@@ -96,6 +94,12 @@ internal sealed class ProcessRunner(ProcessResource process, OrchestrationContex
         foreach (var argument in process.Annotations.OfType<CommandLineArgsAnnotation>().SelectMany(annotation => annotation.Args))
         {
             start.ArgumentList.Add(argument);
+        }
+
+        var argumentsContext = new CommandLineArgsCallbackContext(start.ArgumentList, endpointName => backends[endpointName].Port);
+        foreach (var callback in process.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
+        {
+            callback.Callback(argumentsContext);
         }
 
         foreach (var name in NotInherited)
@@ -112,7 +116,7 @@ internal sealed class ProcessRunner(ProcessResource process, OrchestrationContex
     }
 
     /// <summary>The variables of reference §1.3, in the order Aspire applies them, then the model's own.</summary>
-    private Dictionary<string, string> BuildEnvironment(int replicaIndex, string suffix, IReadOnlyDictionary<string, ProxyBackend> backends)
+    private Dictionary<string, string> BuildEnvironment(int replicaIndex, string suffix, Dictionary<string, ProxyBackend> backends)
     {
         var environmentName = Context.Builder.Environment.EnvironmentName;
         var development = Context.Builder.Environment.IsDevelopment();
@@ -247,10 +251,4 @@ internal sealed class ProcessRunner(ProcessResource process, OrchestrationContex
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
