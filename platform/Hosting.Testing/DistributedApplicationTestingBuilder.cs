@@ -20,14 +20,21 @@ public static class DistributedApplicationTestingBuilder
     public static Task<IDistributedApplicationTestingBuilder> CreateAsync<TEntryPoint>(CancellationToken cancellationToken = default) where TEntryPoint : class =>
         CreateAsync<TEntryPoint>([], cancellationToken);
 
+    /// <param name="args">Arguments for the AppHost's Main.</param>
+    /// <typeparam name="TEntryPoint">A type of the AppHost's assembly, or, as in Aspire, the <c>Projects.*</c> class generated
+    /// for a reference to the AppHost project (which must also be referenced as an assembly).</typeparam>
     public static Task<IDistributedApplicationTestingBuilder> CreateAsync<TEntryPoint>(string[] args, CancellationToken cancellationToken = default) where TEntryPoint : class =>
         CreateAsync(typeof(TEntryPoint), args, cancellationToken);
 
     public static async Task<IDistributedApplicationTestingBuilder> CreateAsync(Type entryPoint, string[] args, CancellationToken cancellationToken = default)
     {
-        var main = entryPoint.Assembly.EntryPoint
-            ?? throw new ArgumentException($"{entryPoint.Assembly.GetName().Name} has no entry point: pass a type from the AppHost project.", nameof(entryPoint));
-        var session = new CaptureSession(entryPoint.Assembly);
+        ArgumentNullException.ThrowIfNull(entryPoint);
+        var appHost = typeof(IProjectMetadata).IsAssignableFrom(entryPoint)
+            ? Assembly.Load(AssemblyName.GetAssemblyName(((IProjectMetadata)Activator.CreateInstance(entryPoint)!).TargetPath))
+            : entryPoint.Assembly;
+        var main = appHost.EntryPoint
+            ?? throw new ArgumentException($"{appHost.GetName().Name} has no entry point: pass a type from the AppHost project.", nameof(entryPoint));
+        var session = new CaptureSession(appHost);
         await Task.Run(async () =>
         {
             DistributedApplicationTestingHooks.Current = session;
@@ -51,7 +58,7 @@ public static class DistributedApplicationTestingBuilder
 
         return session.Builder is { } builder
             ? new TestingBuilder(builder)
-            : throw new InvalidOperationException($"{entryPoint.Assembly.GetName().Name}'s Main returned without calling DistributedApplication.CreateBuilder(…).Build().");
+            : throw new InvalidOperationException($"{appHost.GetName().Name}'s Main returned without calling DistributedApplication.CreateBuilder(…).Build().");
     }
 
     /// <summary>An empty model, for tests that declare their own resources.</summary>

@@ -1,0 +1,39 @@
+using System.Collections.Immutable;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Dapr;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var cache = builder.AddRedis("cache");
+var postgres = builder.AddPostgres("postgres");
+var bookingDb = postgres.AddDatabase("bookingdb");
+var orderDb = postgres.AddDatabase("orderdb");
+var notificationDb = postgres.AddDatabase("notificationdb");
+
+// Every sidecar loads ../components (state store and pub/sub on Redis); the secrets they reference come from its environment.
+var dapr = new DaprSidecarOptions { ResourcesPaths = ImmutableHashSet.Create(StringComparer.Ordinal, "../components") };
+void ComponentSecrets(IResourceBuilder<DaprSidecarResource> sidecar) => sidecar
+    .WithEnvironment("REDIS_HOST", () => $"localhost:{cache.Resource.Port}")
+    .WithEnvironment("REDIS_PASSWORD", () => cache.Resource.Password.Value)
+    .WaitFor(cache);
+
+builder.AddProject<Projects.Booking>("booking")
+    .WithReference(bookingDb).WithReference(cache)
+    .WaitFor(bookingDb).WaitFor(cache)
+    .WithDaprSidecar(dapr, ComponentSecrets)
+    .WithHttpHealthCheck("/health");
+
+builder.AddProject<Projects.Order>("order")
+    .WithReference(orderDb).WithReference(cache)
+    .WaitFor(orderDb).WaitFor(cache)
+    .WithDaprSidecar(dapr, ComponentSecrets)
+    .WithHttpHealthCheck("/health");
+
+builder.AddProject<Projects.Notification>("notification")
+    .WithReference(notificationDb).WithReference(cache)
+    .WaitFor(notificationDb).WaitFor(cache)
+    .WithDaprSidecar(dapr, ComponentSecrets)
+    .WithHttpHealthCheck("/health");
+
+builder.Build().Run();

@@ -1,0 +1,40 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+
+namespace CloudScale.EndToEnd.Tests;
+
+/// <summary>CloudScale's own AppHost, started as a developer starts it, through the testing builder.</summary>
+public sealed class SystemStartupTests
+{
+    private static readonly string[] Services = ["booking", "order", "notification"];
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Every_service_comes_up_healthy_and_answers_health_through_a_sidecar()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(Cancellation);
+        await using var app = await builder.BuildAsync(Cancellation);
+        await app.StartAsync(Cancellation);
+        foreach (var resource in builder.Resources.Where(resource => resource is not ParameterResource))
+        {
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, Cancellation).WaitAsync(TimeSpan.FromSeconds(90), Cancellation);
+        }
+
+        var apiToken = builder.Resources.OfType<ParameterResource>().Single(parameter => parameter.Name == "dapr-api-token").Value;
+        using var sidecar = app.CreateHttpClient("order-dapr");
+        sidecar.DefaultRequestHeaders.Add("dapr-api-token", apiToken);
+        foreach (var service in Services)
+        {
+            using var response = await sidecar.GetAsync(new Uri($"/v1.0/invoke/{service}/method/health", UriKind.Relative), Cancellation);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("Healthy", body.GetProperty("status").GetString());
+        }
+    }
+}
