@@ -1,4 +1,3 @@
-using System.Reflection;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Dapr;
 
@@ -23,7 +22,7 @@ public static class DaprSidecarExtensions
         var app = builder.Resource;
         var appId = options.AppId ?? app.Name;
         var model = builder.ApplicationBuilder;
-        var runtime = SidecarRuntime.Find();
+        var runtime = DaprSidecarRuntime.Find();
         var sidecar = model.AddResource(new DaprSidecarResource($"{app.Name}-dapr", runtime.Command, model.AppHostDirectory, app, appId))
             .WithHttpEndpoint(options.DaprHttpPort)
             .WithHttpHealthCheck("/v1.0/healthz/outbound", statusCode: 204)
@@ -79,7 +78,7 @@ public static class DaprSidecarExtensions
     }
 
     private static void AddSidecarArguments(
-        CommandLineArgsCallbackContext context, DaprSidecarOptions options, IResource app, List<string> resourcesPaths, SidecarRuntime runtime)
+        CommandLineArgsCallbackContext context, DaprSidecarOptions options, IResource app, List<string> resourcesPaths, DaprSidecarRuntime runtime)
     {
         var appPort = options.AppPort ?? app.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(endpoint => endpoint.Name == "http")?.Port;
         if (appPort is not null)
@@ -124,28 +123,6 @@ public static class DaprSidecarExtensions
         {
             args.Add(name);
             args.Add(value);
-        }
-    }
-
-    /// <summary>daprd when installed (what Dapr users expect), else CloudScale's sidecar, built with this assembly.</summary>
-    private sealed record SidecarRuntime(string Command, string[] LeadingArgs, bool IsDaprd)
-    {
-        public static SidecarRuntime Find()
-        {
-            var daprd = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-                .Select(directory => Path.Combine(directory, "daprd"))
-                .FirstOrDefault(File.Exists);
-            if (daprd is not null)
-            {
-                return new SidecarRuntime(daprd, [], IsDaprd: true);
-            }
-
-            var assembly = typeof(DaprSidecarExtensions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .FirstOrDefault(attribute => attribute.Key == "CloudScaleSidecarAssembly")?.Value;
-            return assembly is not null && File.Exists(assembly)
-                ? new SidecarRuntime("dotnet", [assembly], IsDaprd: false)
-                : throw new DistributedApplicationException(
-                    $"Neither daprd is on PATH nor CloudScale's sidecar is built (expected '{assembly}'): run 'dotnet build' on the AppHost.");
         }
     }
 }

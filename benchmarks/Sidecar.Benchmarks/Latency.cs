@@ -1,0 +1,47 @@
+using System.Diagnostics;
+
+namespace CloudScale.Sidecar.Benchmarks;
+
+internal sealed record LatencySummary(int Callers, long Operations, double P50Ms, double P90Ms, double P99Ms, double PerSecond);
+
+internal static class Latency
+{
+    /// <summary>Runs <paramref name="operation"/> from <paramref name="callers"/> concurrent loops for <paramref name="duration"/>
+    /// after a warm-up, recording every call's latency.</summary>
+    public static async Task<LatencySummary> MeasureAsync(Func<Task> operation, int callers, TimeSpan duration, TimeSpan warmUp)
+    {
+        await RunAsync(operation, callers, warmUp, record: null);
+        var samples = new List<double>[callers];
+        var total = Stopwatch.StartNew();
+        await RunAsync(operation, callers, duration, samples);
+        total.Stop();
+        var all = samples.SelectMany(list => list).Order().ToArray();
+        return new LatencySummary(callers, all.Length, Percentile(all, 0.50), Percentile(all, 0.90), Percentile(all, 0.99), all.Length / total.Elapsed.TotalSeconds);
+    }
+
+    private static Task RunAsync(Func<Task> operation, int callers, TimeSpan duration, List<double>[]? record) =>
+        Task.WhenAll(Enumerable.Range(0, callers).Select(caller => Task.Run(async () =>
+        {
+            var mine = new List<double>(capacity: 100_000);
+            var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await operation();
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+
+            if (record is not null)
+            {
+                record[caller] = mine;
+            }
+        })));
+
+    private static double Percentile(double[] sorted, double quantile) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(quantile * sorted.Length) - 1)];
+}
+
+internal sealed record ScenarioResult(string Operation, int Callers, LatencySummary Direct, LatencySummary ThroughSidecar, double AddedP50Ms);
+
+internal sealed record BenchmarkReport(
+    string Sidecar, int Cores, double SecondsPerMeasurement, IReadOnlyList<ScenarioResult> Results, double SidecarResidentMb, double SidecarPeakResidentMb);

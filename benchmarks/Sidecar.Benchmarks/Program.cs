@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using CloudScale.Redis;
+using CloudScale.Sidecar.Benchmarks;
+using CloudScale.Testing;
+
+// What a Dapr building block costs: each operation through the sidecar beside the same operation done directly
+// (the Redis client for state and publish, a plain HTTP call for invocation), at 1 and 32 concurrent callers.
+// Usage: dotnet run -c Release --project benchmarks/Sidecar.Benchmarks -- [--json FILE] [--seconds N]
+var jsonPath = Option("--json") ?? "artifacts/benchmarks/sidecar.json";
+var duration = TimeSpan.FromSeconds(double.Parse(Option("--seconds") ?? "3", CultureInfo.InvariantCulture));
+var warmUp = TimeSpan.FromSeconds(1);
+int[] callerCounts = [1, 32];
+
+await using var redisServer = await RedisServer.StartNewAsync();
+await using var target = await TargetApp.StartAsync();
+var workDirectory = Directory.CreateTempSubdirectory("cloudscale-sidecar-bench-").FullName;
+try
+{
+    var resources = Directory.CreateDirectory(Path.Combine(workDirectory, "components")).FullName;
+    await File.WriteAllTextAsync(Path.Combine(resources, "components.yaml"), Components(redisServer));
+    int callerPort = FreePort(), targetPort = FreePort();
+    var nameResolution = Path.Combine(workDirectory, "name-resolution.json");
+    await File.WriteAllTextAsync(nameResolution, JsonSerializer.Serialize(new
+    {
+        apps = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["caller"] = new { httpEndpoint = $"http://127.0.0.1:{callerPort}" },
+            ["target"] = new { httpEndpoint = $"http://127.0.0.1:{targetPort}" },
+        },
+    }));
+    Console.WriteLine($"Starting two sidecars ({SidecarProcess.Runtime}) beside redis-server on port {redisServer.Port} …");
+    await using var caller = await SidecarProcess.StartAsync("caller", callerPort, appPort: null, resources, nameResolution);
+    await using var targetSidecar = await SidecarProcess.StartAsync("target", targetPort, target.Port, resources, nameResolution);
+
+    await using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.ConnectionString);
+    var database = redis.GetDatabase();
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, UseProxy = false });
+    var state = new Uri(caller.Endpoint, "/v1.0/state/statestore");
+    using (var seed = await http.PostAsJsonAsync(state, new[] { new { key = "bench", value = new { guest = "Ada", nights = 3 } } }))
+    {
+        seed.EnsureSuccessStatusCode();
+    }
+
+    var payload = JsonSerializer.Serialize(new { orderId = "o-1", amount = 120 });
+    var saveBody = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new[] { new { key = "bench-save", value = new { orderId = "o-1", amount = 120 } } }));
+    var publishBody = Encoding.UTF8.GetBytes(payload);
+    var scenarios = new (string Name, Func<Task> Direct, Func<Task> ThroughSidecar)[]
+    {
+        // Dapr's state.redis keeps a value as hash fields data and version under "{appId}||{key}".
+        ("state get", () => database.ExecuteAsync("HMGET", "caller||bench", "data", "version"),
+            () => SendAsync(http, HttpMethod.Get, new Uri(state, "statestore/bench"), body: null)),
+        ("state save", () => database.ExecuteAsync("HSET", "caller||bench-save", "data", payload, "version", "1"),
+            () => SendAsync(http, HttpMethod.Post, state, saveBody)),
+        ("publish", () => database.ExecuteAsync("XADD", "orders", "MAXLEN", "~", "10000", "*", "data", payload),
+            () => SendAsync(http, HttpMethod.Post, new Uri(caller.Endpoint, "/v1.0/publish/pubsub/orders"), publishBody)),
+        ("invoke (2 sidecars)", () => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/echo"), body: null),
+            () => SendAsync(http, HttpMethod.Get, new Uri(caller.Endpoint, "/v1.0/invoke/target/method/echo"), body: null)),
+    };
+
+    var results = new List<ScenarioResult>();
+    foreach (var (name, direct, throughSidecar) in scenarios)
+    {
+        foreach (var callers in callerCounts)
+        {
+            Console.Write($"  {name,-20} {callers,2} caller(s): direct …");
+            var directSummary = await Latency.MeasureAsync(direct, callers, duration, warmUp);
+            Console.Write(" through the sidecar …");
+            var sidecarSummary = await Latency.MeasureAsync(throughSidecar, callers, duration, warmUp);
+            Console.WriteLine(" done");
+            results.Add(new ScenarioResult(name, callers, directSummary, sidecarSummary, sidecarSummary.P50Ms - directSummary.P50Ms));
+        }
+    }
+
+    var memory = new[] { caller.Memory(), targetSidecar.Memory() };
+    var report = new BenchmarkReport(SidecarProcess.Runtime, Environment.ProcessorCount, duration.TotalSeconds, results,
+        memory.Max(entry => entry.ResidentMb), memory.Max(entry => entry.PeakResidentMb));
+    Print(report);
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
+    await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+    Console.WriteLine($"Figures written to {jsonPath}");
+}
+finally
+{
+    Directory.Delete(workDirectory, recursive: true);
+}
+
+static async Task SendAsync(HttpClient http, HttpMethod method, Uri uri, byte[]? body)
+{
+    using var request = new HttpRequestMessage(method, uri);
+    if (body is not null)
+    {
+        request.Content = new ByteArrayContent(body);
+        request.Content.Headers.ContentType = new("application/json");
+    }
+
+    using var response = await http.SendAsync(request);
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"{method} {uri} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    await response.Content.CopyToAsync(Stream.Null);
+}
+
+static void Print(BenchmarkReport report)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Latency in ms through {report.Sidecar} vs direct ({report.Cores} cores, {report.SecondsPerMeasurement} s per measurement)");
+    Console.WriteLine($"{"operation",-20} {"callers",7} | {"direct p50",10} {"p90",7} {"p99",7} {"ops/s",8} | {"sidecar p50",11} {"p90",7} {"p99",7} {"ops/s",8} | {"added p50",9}");
+    foreach (var result in report.Results)
+    {
+        var (direct, sidecar) = (result.Direct, result.ThroughSidecar);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{result.Operation,-20} {result.Callers,7} | {direct.P50Ms,10:0.000} {direct.P90Ms,7:0.000} {direct.P99Ms,7:0.000} {direct.PerSecond,8:0} | {sidecar.P50Ms,11:0.000} {sidecar.P90Ms,7:0.000} {sidecar.P99Ms,7:0.000} {sidecar.PerSecond,8:0} | {result.AddedP50Ms,9:0.000}"));
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Sidecar memory: {report.SidecarResidentMb:0.0} MB resident now, {report.SidecarPeakResidentMb:0.0} MB peak"));
+}
+
+static string Components(RedisServer redis)
+{
+    var password = redis.Password is null ? "" : $"\n  - name: redisPassword\n    value: \"{redis.Password}\"";
+    return $"""
+        apiVersion: dapr.io/v1alpha1
+        kind: Component
+        metadata:
+          name: statestore
+        spec:
+          type: state.redis
+          version: v1
+          metadata:
+          - name: redisHost
+            value: "127.0.0.1:{redis.Port}"{password}
+        ---
+        apiVersion: dapr.io/v1alpha1
+        kind: Component
+        metadata:
+          name: pubsub
+        spec:
+          type: pubsub.redis
+          version: v1
+          metadata:
+          - name: redisHost
+            value: "127.0.0.1:{redis.Port}"
+          - name: maxLenApprox
+            value: "10000"{password}
+        """;
+}
+
+static int FreePort()
+{
+    using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+    listener.Start();
+    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+string? Option(string name) => Array.IndexOf(args, name) is var index and >= 0 && index + 1 < args.Length ? args[index + 1] : null;

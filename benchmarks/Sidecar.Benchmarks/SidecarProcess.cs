@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Aspire.Hosting.Dapr;
+using CloudScale.Testing;
+
+namespace CloudScale.Sidecar.Benchmarks;
+
+/// <summary>One sidecar process on a free loopback port, found the way the AppHost finds it (daprd, else CloudScale's).</summary>
+internal sealed class SidecarProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private SidecarProcess(Process process, int port)
+    {
+        _process = process;
+        Endpoint = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public Uri Endpoint { get; }
+
+    public static string Runtime => DaprSidecarRuntime.Find() is { IsDaprd: true } ? "daprd" : "CloudScale.Sidecar";
+
+    public static async Task<SidecarProcess> StartAsync(string appId, int port, int? appPort, string resourcesPath, string nameResolutionFile)
+    {
+        var runtime = DaprSidecarRuntime.Find();
+        var start = new ProcessStartInfo(runtime.Command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in runtime.LeadingArgs.Concat(["--app-id", appId, "--dapr-http-port", port.ToString(), "--resources-path", resourcesPath, "--log-level", "warn"]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (appPort is not null)
+        {
+            start.ArgumentList.Add("--app-port");
+            start.ArgumentList.Add(appPort.Value.ToString());
+        }
+
+        start.Environment["CLOUDSCALE_NAME_RESOLUTION_FILE"] = nameResolutionFile;
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {runtime.Command}.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                Console.Error.WriteLine($"[{appId}] {line.Data}");
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var sidecar = new SidecarProcess(process, port);
+        using var probe = new HttpClient();
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                using var response = await probe.GetAsync(new Uri(sidecar.Endpoint, "/v1.0/healthz/outbound"));
+                return response.IsSuccessStatusCode;
+            }
+            catch (HttpRequestException) when (!process.HasExited)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), () => $"Sidecar {appId} did not become healthy.");
+        return sidecar;
+    }
+
+    /// <summary>Resident and peak resident memory, from /proc.</summary>
+    public (double ResidentMb, double PeakResidentMb) Memory()
+    {
+        var status = File.ReadAllLines($"/proc/{_process.Id}/status");
+        return (Kilobytes("VmRSS:") / 1024.0, Kilobytes("VmHWM:") / 1024.0);
+
+        long Kilobytes(string field) => long.Parse(status.First(line => line.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim().Split(' ')[0]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+}
