@@ -138,7 +138,9 @@ public sealed class ConfigurationOptions
     private void ParseEndPoint(string endpoint)
     {
         var colon = endpoint.LastIndexOf(':');
-        if (colon < 0 || endpoint.EndsWith(']'))
+        // An IPv6 address has colons of its own, so it can carry a port only in brackets: [::1]:6380.
+        var bareIpv6 = !endpoint.StartsWith('[') && endpoint.IndexOf(':', StringComparison.Ordinal) != colon;
+        if (colon < 0 || bareIpv6 || endpoint.EndsWith(']'))
         {
             Host = endpoint.Trim('[', ']');
             return;

@@ -171,6 +171,11 @@ public sealed class ConnectionMultiplexer : IConnectionMultiplexer
 
     internal Task<RedisResult> SendToSubscriberAsync(string command, RedisValue[] arguments, CancellationToken cancellationToken)
     {
+        if (IsDisposed)
+        {
+            return Task.FromException<RedisResult>(RedisConnectionException.Disposed(Options.EndPoint));
+        }
+
         var connection = _subscriberConnection.Value;
         return connection.Current is { } current
             ? Send(current, command, arguments, Options.CommandTimeout, cancellationToken)
@@ -180,6 +185,7 @@ public sealed class ConnectionMultiplexer : IConnectionMultiplexer
     /// <summary>Makes sure the subscriber connection exists and has made its first attempt.</summary>
     internal async Task EnsureSubscriberConnectedAsync()
     {
+        ThrowIfDisposed();
         var connection = _subscriberConnection.Value;
         if (Interlocked.Exchange(ref _subscriberStarted, 1) == 0)
         {
@@ -199,6 +205,7 @@ public sealed class ConnectionMultiplexer : IConnectionMultiplexer
     /// <summary>A connection of the caller's own for a blocking command or a WATCH transaction; give it back with <see cref="Return"/>.</summary>
     internal async Task<PhysicalConnection> LeaseAsync(CancellationToken cancellationToken)
     {
+        ThrowIfDisposed();
         while (_idleDedicated.TryTake(out var idle))
         {
             if (idle.IsConnected)
@@ -213,7 +220,7 @@ public sealed class ConnectionMultiplexer : IConnectionMultiplexer
     /// <summary>Pools a leased connection that is idle and healthy; closes any other (for example one still blocked in a cancelled XREADGROUP).</summary>
     internal void Return(PhysicalConnection connection)
     {
-        if (connection.IsConnected && connection.AwaitingReplies == 0 && _idleDedicated.Count < MaxIdleDedicated && Volatile.Read(ref _disposed) == 0)
+        if (connection.IsConnected && connection.AwaitingReplies == 0 && _idleDedicated.Count < MaxIdleDedicated && !IsDisposed)
         {
             _idleDedicated.Add(connection);
             return;
@@ -244,6 +251,13 @@ public sealed class ConnectionMultiplexer : IConnectionMultiplexer
             _open.TryRemove(connection, out _);
         }
 
+        // A full fence: either DisposeAsync finds this connection in _open and closes it, or this sees the disposal.
+        if (Interlocked.CompareExchange(ref _disposed, 0, 0) != 0)
+        {
+            await connection.DisposeAsync();
+            throw RedisConnectionException.Disposed(Options.EndPoint);
+        }
+
         return connection;
     }
 
@@ -252,6 +266,16 @@ public sealed class ConnectionMultiplexer : IConnectionMultiplexer
 
     internal void OnConnectionRestored(string role) =>
         ConnectionRestored?.Invoke(this, new ConnectionFailedEventArgs(role, null));
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    private void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+        {
+            throw RedisConnectionException.Disposed(Options.EndPoint);
+        }
+    }
 
     private Task<RedisResult> ExecuteUnobservedAsync(string command, RedisValue[] arguments, CancellationToken cancellationToken)
     {

@@ -28,6 +28,7 @@ internal sealed class RedisDatabase(ConnectionMultiplexer multiplexer) : IDataba
 
     public async IAsyncEnumerable<RedisKey> ScanAsync(RedisValue pattern = default, int pageSize = 250, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         RedisValue cursor = 0L;
         do
         {

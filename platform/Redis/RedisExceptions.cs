@@ -62,6 +62,9 @@ public sealed class RedisConnectionException : RedisException
         : base(message, innerException) => FailureType = failureType;
 
     public ConnectionFailureType FailureType { get; }
+
+    internal static RedisConnectionException Disposed(string endPoint) =>
+        new(ConnectionFailureType.Disposed, $"The connection to Redis at {endPoint} was closed by the client: the multiplexer has been disposed.");
 }
 
 /// <summary>The server did not answer within the command's timeout; the connection stays usable.</summary>

@@ -62,6 +62,19 @@ public sealed class ConcurrencyTests(TestServers servers) : RedisTestBase(server
     }
 
     [Fact]
+    public async Task A_command_whose_token_is_already_cancelled_is_never_sent()
+    {
+        var key = Key("never-sent");
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Db.StringSetAsync(key, "x", cancellationToken: cancelled.Token));
+
+        // Replies come in order on the one connection: had the SET gone out, EXISTS would see its key.
+        Assert.False(await Db.KeyExistsAsync(key, Cancellation));
+    }
+
+    [Fact]
     public async Task A_command_that_times_out_fails_alone_and_the_connection_stays_in_step()
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"{Server.ConnectionString},asyncTimeout=100");

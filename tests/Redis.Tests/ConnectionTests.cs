@@ -32,12 +32,28 @@ public sealed class ConnectionTests(TestServers servers)
     }
 
     [Theory]
+    [InlineData("redis", "redis", 6379)]
+    [InlineData("10.0.0.5:7000", "10.0.0.5", 7000)]
+    [InlineData("[::1]:6380", "::1", 6380)]
+    [InlineData("[::1]", "::1", 6379)]
+    [InlineData("::1", "::1", 6379)]
+    public void Endpoints_parse_with_or_without_a_port_and_with_ipv6_addresses(string configuration, string host, int port)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+
+        Assert.Equal((host, port), (options.Host, options.Port));
+    }
+
+    [Theory]
     [InlineData("localhost:6379,retries=3", "retries")]
     [InlineData("localhost:6379,ssl=maybe", "ssl")]
     [InlineData("localhost:6379,defaultDatabase=-1", "defaultDatabase")]
     [InlineData("localhost:6379,connectTimeout=soon", "connectTimeout")]
     [InlineData("localhost:http", "localhost:http")]
     [InlineData("password=x", "endpoint")]
+    [InlineData("[::1]:http", "[::1]:http")]
+    [InlineData("localhost:6379,localhost:6380", "second")]
+    [InlineData("  ", "configuration")]
     public void Unknown_or_malformed_options_are_an_argument_exception_naming_them(string configuration, string named)
     {
         var error = Assert.Throws<ArgumentException>(() => ConfigurationOptions.Parse(configuration));
@@ -89,6 +105,30 @@ public sealed class ConnectionTests(TestServers servers)
         Assert.False(await database0.GetDatabase().KeyExistsAsync(key, Cancellation));
         Assert.Equal("booking-api", (string?)await database3.GetDatabase().ExecuteAsync("CLIENT", ["GETNAME"], Cancellation));
         Assert.Contains(" db=3 ", (string?)await database3.GetDatabase().ExecuteAsync("CLIENT", ["INFO"], Cancellation), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Watch_transactions_and_blocking_reads_run_on_dedicated_connections_in_the_default_database_too()
+    {
+        var server = await servers.RedisAsync();
+        await using var database5 = await ConnectionMultiplexer.ConnectAsync($"{server.ConnectionString},defaultDatabase=5");
+        await using var database0 = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+        var db = database5.GetDatabase();
+        var balance = $"db5:{Guid.NewGuid():N}";
+        var stream = $"db5-stream:{Guid.NewGuid():N}";
+        await db.StringSetAsync(balance, 10, cancellationToken: Cancellation);
+        await db.StreamCreateConsumerGroupAsync(stream, "g", "0", cancellationToken: Cancellation);
+        var id = await db.StreamAddAsync(stream, [new NameValueEntry("f", "v")], cancellationToken: Cancellation);
+
+        await using var transaction = db.CreateTransaction();
+        await transaction.WatchAsync([balance], Cancellation);
+        var incremented = transaction.StringIncrementAsync(balance, 5);
+        Assert.True(await transaction.ExecuteAsync(Cancellation));
+        var read = await db.StreamReadGroupAsync(stream, "g", "c", block: TimeSpan.FromSeconds(1), cancellationToken: Cancellation);
+
+        Assert.Equal(15, await incremented);
+        Assert.Equal(id, Assert.Single(read).Id);
+        Assert.False(await database0.GetDatabase().KeyExistsAsync(balance, Cancellation));
     }
 
     [Fact]

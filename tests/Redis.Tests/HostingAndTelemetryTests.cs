@@ -12,6 +12,8 @@ namespace CloudScale.Redis.Tests;
 
 public sealed class HostingAndTelemetryTests
 {
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -62,66 +64,130 @@ public sealed class HostingAndTelemetryTests
     }
 
     [Fact]
+    public async Task The_health_check_reports_unhealthy_within_its_bound_when_redis_stops_answering()
+    {
+        using var listener = FakeRedisServer.AnsweringOnlyTheHandshake();
+        // The fake answers a bare PING handshake only, so the client must not send CLIENT SETNAME.
+        using var host = BuildHost(listener.ConnectionString, options => options.ClientName = null);
+        var redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
+        await Poll.UntilAsync(() => redis.IsConnected, Deadline);
+        var stopwatch = Stopwatch.StartNew();
+
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(Cancellation);
+
+        Assert.Equal(HealthStatus.Unhealthy, report.Entries["redis"].Status);
+        Assert.Equal("Redis did not answer PING.", report.Entries["redis"].Description);
+        // Timers run on a coarse clock, so the bound may end a few milliseconds before the stopwatch says it has.
+        Assert.InRange(stopwatch.Elapsed, RedisHealthCheck.Timeout - TimeSpan.FromMilliseconds(50), RedisHealthCheck.Timeout + TimeSpan.FromSeconds(1.5));
+    }
+
+    [Fact]
     public async Task Commands_emit_metrics_and_spans_following_the_database_conventions()
     {
         // A server of its own: the listeners are process-wide and other tests send SETs too.
         await using var server = await RedisServer.StartNewAsync();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
-        var marker = $"telemetry:{Guid.NewGuid():N}";
-        var activities = new ConcurrentQueue<Activity>();
-        using var activityListener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == RedisTelemetry.Name,
-            Sample = (ref _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activities.Enqueue,
-        };
-        ActivitySource.AddActivityListener(activityListener);
-        var measurements = new ConcurrentQueue<(string Instrument, string? Operation)>();
-        using var meterListener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == RedisTelemetry.Name)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        meterListener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => measurements.Enqueue((instrument.Name, Operation(tags))));
-        meterListener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => measurements.Enqueue((instrument.Name, Operation(tags))));
-        meterListener.Start();
+        using var telemetry = new TelemetryRecorder();
 
-        await redis.GetDatabase().StringSetAsync(marker, "1", cancellationToken: Cancellation);
+        await redis.GetDatabase().StringSetAsync($"telemetry:{Guid.NewGuid():N}", "1", cancellationToken: Cancellation);
 
-        var span = Assert.Single(activities, activity => activity.OperationName == "SET" && Equals(activity.GetTagItem("server.port"), server.Port));
+        var span = Assert.Single(telemetry.Spans, activity => activity.OperationName == "SET" && Equals(activity.GetTagItem("server.port"), server.Port));
         Assert.Equal("redis", span.GetTagItem("db.system.name"));
         Assert.Equal("SET", span.GetTagItem("db.operation.name"));
         Assert.Equal(server.Host, span.GetTagItem("server.address"));
         Assert.Equal(server.Port, span.GetTagItem("server.port"));
-        Assert.Contains(("redis.client.commands", "SET"), measurements);
-        Assert.Contains(("db.client.operation.duration", "SET"), measurements);
-        Assert.Contains(measurements, measurement => measurement.Instrument == "redis.client.commands.in_flight");
+        Assert.Equal(ActivityStatusCode.Unset, span.Status);
+        Assert.Contains(("redis.client.commands", "SET", null), telemetry.Measurements);
+        Assert.Contains(("db.client.operation.duration", "SET", null), telemetry.Measurements);
+        Assert.Contains(telemetry.Measurements, measurement => measurement.Instrument == "redis.client.commands.in_flight");
     }
 
-    private static string? Operation(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    [Fact]
+    public async Task A_failing_command_marks_its_span_as_an_error_and_tags_its_metrics_with_the_error_type()
     {
-        foreach (var tag in tags)
-        {
-            if (tag.Key == "db.operation.name")
-            {
-                return tag.Value as string;
-            }
-        }
+        await using var server = await RedisServer.StartNewAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+        using var telemetry = new TelemetryRecorder();
+        // A command name no other test sends keeps other tests' process-wide measurements out of the assertions.
+        var command = $"NO-SUCH-COMMAND-{Guid.NewGuid():N}";
 
-        return null;
+        await Assert.ThrowsAsync<RedisServerException>(() => redis.GetDatabase().ExecuteAsync(command, [], Cancellation));
+
+        var span = Assert.Single(telemetry.Spans, activity => activity.OperationName == command);
+        Assert.Equal(ActivityStatusCode.Error, span.Status);
+        Assert.Contains("unknown command", span.StatusDescription, StringComparison.Ordinal);
+        Assert.Equal(nameof(RedisServerException), span.GetTagItem("error.type"));
+        Assert.Contains(("redis.client.commands", command, nameof(RedisServerException)), telemetry.Measurements);
+        Assert.Contains(("db.client.operation.duration", command, nameof(RedisServerException)), telemetry.Measurements);
     }
 
-    private static IHost BuildHost(string connectionString)
+    private static IHost BuildHost(string connectionString, Action<ConfigurationOptions>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(StringComparer.Ordinal) { ["ConnectionStrings:redis"] = connectionString });
-        builder.AddRedisClient("redis");
+        builder.AddRedisClient("redis", configure);
         return builder.Build();
+    }
+
+    /// <summary>Records every span and measurement of the <c>CloudScale.Redis</c> source and meter while it lives.</summary>
+    private sealed class TelemetryRecorder : IDisposable
+    {
+        private readonly ActivityListener _spans;
+        private readonly MeterListener _meters;
+
+        public TelemetryRecorder()
+        {
+            _spans = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == RedisTelemetry.Name,
+                Sample = (ref _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = Spans.Enqueue,
+            };
+            ActivitySource.AddActivityListener(_spans);
+            _meters = new MeterListener
+            {
+                InstrumentPublished = (instrument, listener) =>
+                {
+                    if (instrument.Meter.Name == RedisTelemetry.Name)
+                    {
+                        listener.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            _meters.SetMeasurementEventCallback<long>((instrument, _, tags, _) => Record(instrument, tags));
+            _meters.SetMeasurementEventCallback<double>((instrument, _, tags, _) => Record(instrument, tags));
+            _meters.Start();
+        }
+
+        public ConcurrentQueue<Activity> Spans { get; } = new();
+
+        public ConcurrentQueue<(string Instrument, string? Operation, string? ErrorType)> Measurements { get; } = new();
+
+        public void Dispose()
+        {
+            _spans.Dispose();
+            _meters.Dispose();
+        }
+
+        private void Record(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? operation = null;
+            string? errorType = null;
+            foreach (var tag in tags)
+            {
+                switch (tag.Key)
+                {
+                    case "db.operation.name":
+                        operation = tag.Value as string;
+                        break;
+                    case "error.type":
+                        errorType = tag.Value as string;
+                        break;
+                }
+            }
+
+            Measurements.Enqueue((instrument.Name, operation, errorType));
+        }
     }
 }

@@ -92,6 +92,23 @@ public sealed class ScriptingAndTransactionTests(TestServers servers) : RedisTes
     }
 
     [Fact]
+    public async Task A_command_that_fails_inside_exec_faults_only_its_own_task()
+    {
+        var hash = Key("tx-hash");
+        var counter = Key("tx-counter");
+        await Db.HashSetAsync(hash, "field", "value", Cancellation);
+        var transaction = Db.CreateTransaction();
+
+        var wrongType = transaction.StringIncrementAsync(hash);
+        var counted = transaction.StringIncrementAsync(counter, 2);
+
+        Assert.True(await transaction.ExecuteAsync(Cancellation));
+        var error = await Assert.ThrowsAsync<RedisServerException>(() => wrongType);
+        Assert.StartsWith("WRONGTYPE", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await counted);
+    }
+
+    [Fact]
     public async Task A_command_rejected_while_queued_aborts_exec_with_the_servers_message()
     {
         var transaction = Db.CreateTransaction();

@@ -76,6 +76,22 @@ public sealed class StreamTests(TestServers servers) : RedisTestBase(servers)
     }
 
     [Fact]
+    public async Task Xautoclaim_reports_the_ids_of_entries_deleted_while_pending()
+    {
+        var key = Key("deleted");
+        await Db.StreamCreateConsumerGroupAsync(key, "g", "0", cancellationToken: Cancellation);
+        var kept = await Db.StreamAddAsync(key, [new NameValueEntry("n", 1)], cancellationToken: Cancellation);
+        var deleted = await Db.StreamAddAsync(key, [new NameValueEntry("n", 2)], cancellationToken: Cancellation);
+        await Db.StreamReadGroupAsync(key, "g", "crashed", cancellationToken: Cancellation);
+        Assert.Equal(1, (long)await Db.ExecuteAsync("XDEL", [key, deleted], Cancellation));
+
+        var auto = await Db.StreamAutoClaimAsync(key, "g", "rescuer", TimeSpan.Zero, "0-0", cancellationToken: Cancellation);
+
+        Assert.Equal(kept, Assert.Single(auto.ClaimedEntries).Id);
+        Assert.Equal(deleted, Assert.Single(auto.DeletedIds));
+    }
+
+    [Fact]
     public async Task Xinfo_stream_and_groups_describe_the_stream()
     {
         var key = Key("info");

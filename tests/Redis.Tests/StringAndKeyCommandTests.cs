@@ -165,6 +165,16 @@ public sealed class StringAndKeyCommandTests(TestServers servers) : RedisTestBas
     }
 
     [Fact]
+    public async Task Scan_rejects_a_page_size_below_one_before_sending_anything()
+    {
+        await using var keys = Db.ScanAsync(pageSize: 0, cancellationToken: Cancellation).GetAsyncEnumerator(Cancellation);
+
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await keys.MoveNextAsync());
+
+        Assert.Equal("pageSize", error.ParamName);
+    }
+
+    [Fact]
     public async Task Ping_info_and_raw_commands()
     {
         var key = Key("raw");

@@ -37,10 +37,12 @@ internal sealed class ManagedConnection : IAsyncDisposable
     /// <summary>Completes when the first connection attempt has succeeded or failed.</summary>
     public Task FirstAttempt => _firstAttempt.Task;
 
-    public RedisConnectionException NotConnected() => new(
-        _lastFailure?.FailureType ?? ConnectionFailureType.UnableToConnect,
-        $"No connection to Redis at {_options.EndPoint} is available" + (_lastFailure is null ? "." : $": {_lastFailure.Message}"),
-        _lastFailure);
+    public RedisConnectionException NotConnected() => _disposed.IsCancellationRequested
+        ? RedisConnectionException.Disposed(_options.EndPoint)
+        : new(
+            _lastFailure?.FailureType ?? ConnectionFailureType.UnableToConnect,
+            $"No connection to Redis at {_options.EndPoint} is available" + (_lastFailure is null ? "." : $": {_lastFailure.Message}"),
+            _lastFailure);
 
     /// <summary>Makes the first attempt; when it fails, keeps trying in the background and rethrows.</summary>
     public async Task StartAsync()

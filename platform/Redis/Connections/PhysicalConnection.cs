@@ -253,7 +253,8 @@ internal sealed class PhysicalConnection : IAsyncDisposable
             Fail(new RedisConnectionException(ConnectionFailureType.SocketClosed, $"Writing to Redis at {EndPoint} failed: {exception.Message}", exception));
         }
 
-        await _output.CompleteAsync();
+        // Completing with the failure discards what is still buffered: flushing it to the closed socket would throw.
+        await _output.CompleteAsync(Failure);
     }
 
     private void Write(object item)

@@ -9,5 +9,7 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("notificationdb");
         builder.AddRedisClient("cache");
+        builder.Services.AddDaprClient();
+        builder.Services.AddHealthChecks().AddDaprSidecar();
     }
 }
