@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.Dapr;
 using Aspire.Hosting.Testing;
+using CloudScale.Testing;
+using CloudScale.Testing.Otlp;
 
 namespace CloudScale.Hosting.Tests;
 
@@ -35,6 +37,34 @@ public sealed class DaprSidecarTests
         var invokedPid = await client.GetFromJsonAsync<int>("/v1.0/invoke/backend/method/pid", Cancellation);
         var backPid = await app.CreateHttpClient("back").GetFromJsonAsync<int>("/pid", Cancellation);
         Assert.Equal(backPid, invokedPid);
+    }
+
+    [Fact]
+    public async Task An_invocation_through_two_sidecars_is_one_trace_in_the_exported_spans()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var builder = DistributedApplicationTestingBuilder.Create();
+        builder.Configuration["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = collector.Endpoint;
+        builder.AddProject<Projects.EchoService>("front").WithHttpHealthCheck("/health").WithDaprSidecar();
+        builder.AddProject<Projects.EchoService>("back").WithHttpHealthCheck("/health").WithDaprSidecar();
+        await using var app = await AppModelTests.StartHealthyAsync(builder, "front-dapr", "back", "back-dapr");
+        var token = (await EnvironmentOfAsync(app, "front"))["DAPR_API_TOKEN"];
+        var traceId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+        using var client = new HttpClient { BaseAddress = app.GetEndpoint("front-dapr") };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1.0/invoke/back/method/pid");
+        request.Headers.Add("dapr-api-token", token);
+        request.Headers.Add("traceparent", $"00-{traceId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}-01");
+        using var response = await client.SendAsync(request, Cancellation);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        string[] services = ["front-dapr", "back-dapr", "back"];
+        await Poll.UntilAsync(() => services.All(service => collector.Spans.Any(span => span.TraceId == traceId && span.Service == service)),
+            TimeSpan.FromSeconds(30), () => "Spans of the trace: " + string.Join(", ", collector.Spans.Where(span => span.TraceId == traceId).Select(span => $"{span.Service}:{span.Name}")));
+        var trace = collector.Spans.Where(span => span.TraceId == traceId).ToList();
+        // Each hop is the child of a span exported by the hop before it: one unbroken trace.
+        var backServer = Assert.Single(trace, span => span.Service == "back" && span.Kind == 2);
+        Assert.Contains(trace, span => span.SpanId == backServer.ParentSpanId && span.Service == "back-dapr");
     }
 
     private static async Task<Dictionary<string, string?>> EnvironmentOfAsync(DistributedApplication app, string resource) =>
