@@ -17,10 +17,15 @@ internal static class Components
             {
                 switch (component.Type)
                 {
-                    case "state.postgresql":
-                        var postgres = new PostgresStateStore(component);
-                        states.Add((postgres, StateStores.KeyPrefixFor(component, options.AppId)));
-                        await postgres.InitAsync(cancellationToken);
+                    case "state.postgresql" or "state.redis":
+                        IStateStore store = component.Type == "state.redis" ? new RedisStateStore(component) : new PostgresStateStore(component);
+                        states.Add((store, StateStores.KeyPrefixFor(component, options.AppId)));
+                        await store.InitAsync(cancellationToken);
+                        break;
+                    case "pubsub.redis":
+                        var pubsub = new RedisStreamsPubSub(component, options.AppId);
+                        pubsubs.Add(pubsub);
+                        await pubsub.InitAsync(cancellationToken);
                         break;
                 }
             }

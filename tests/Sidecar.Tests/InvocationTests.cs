@@ -5,37 +5,46 @@ using CloudScale.Testing;
 
 namespace CloudScale.Sidecar.Tests;
 
-/// <summary>Invocation from an app through its sidecar and the target's sidecar to the target app.</summary>
-public sealed class InvocationTests : IAsyncLifetime
+/// <summary>Sidecars of apps <c>order</c> (the caller) and <c>booking</c> (in front of an echo app), and the name resolution file that joins them.</summary>
+public sealed class InvocationFixture : IAsyncLifetime
 {
-    private readonly string _names = Path.Combine(Path.GetTempPath(), $"names-{Guid.NewGuid():N}.json");
     private ResourceFolder _resources = null!;
-    private EchoApp _target = null!;
-    private SidecarProcess _caller = null!;
-    private SidecarProcess _callee = null!;
+
+    internal string Names { get; } = Path.Combine(Path.GetTempPath(), $"names-{Guid.NewGuid():N}.json");
+
+    internal EchoApp Target { get; private set; } = null!;
+
+    internal SidecarProcess Caller { get; private set; } = null!;
+
+    internal SidecarProcess Callee { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
         _resources = new ResourceFolder();
-        _target = await EchoApp.StartAsync();
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["CLOUDSCALE_NAME_RESOLUTION_FILE"] = _names };
-        _callee = await SidecarProcess.StartAsync("booking", _resources.Path, _target.Port, environment);
-        await File.WriteAllTextAsync(_names, NamesJson("booking"));
-        _caller = await SidecarProcess.StartAsync("order", _resources.Path, environment: environment);
+        Target = await EchoApp.StartAsync();
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["CLOUDSCALE_NAME_RESOLUTION_FILE"] = Names };
+        Callee = await SidecarProcess.StartAsync("booking", _resources.Path, Target.Port, environment);
+        await File.WriteAllTextAsync(Names, NamesJson("booking"));
+        Caller = await SidecarProcess.StartAsync("order", _resources.Path, environment: environment);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _caller.DisposeAsync();
-        await _callee.DisposeAsync();
-        await _target.DisposeAsync();
+        await Caller.DisposeAsync();
+        await Callee.DisposeAsync();
+        await Target.DisposeAsync();
         _resources.Dispose();
-        File.Delete(_names);
+        File.Delete(Names);
     }
 
-    private string NamesJson(params string[] appIds) =>
-        JsonSerializer.Serialize(new { apps = appIds.ToDictionary(id => id, _ => new { httpEndpoint = _callee.Endpoint.ToString() }, StringComparer.Ordinal) });
+    /// <summary>A name resolution file in which every one of <paramref name="appIds"/> resolves to booking's sidecar.</summary>
+    internal string NamesJson(params string[] appIds) =>
+        JsonSerializer.Serialize(new { apps = appIds.ToDictionary(id => id, _ => new { httpEndpoint = Callee.Endpoint.ToString() }, StringComparer.Ordinal) });
+}
 
+/// <summary>Invocation from an app through its sidecar and the target's sidecar to the target app.</summary>
+public sealed class InvocationTests(InvocationFixture fixture) : IClassFixture<InvocationFixture>
+{
     [Theory]
     [InlineData("GET")]
     [InlineData("POST")]
@@ -54,7 +63,7 @@ public sealed class InvocationTests : IAsyncLifetime
             request.Content = new StringContent("payload", Encoding.UTF8, "text/plain");
         }
 
-        using var response = await _caller.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await fixture.Caller.Client.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(method, response.Headers.GetValues("x-echo-method").Single());
@@ -66,7 +75,7 @@ public sealed class InvocationTests : IAsyncLifetime
             Assert.Equal("payload", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         }
 
-        var headers = _target.ReceivedHeaders.Last();
+        var headers = fixture.Target.ReceivedHeaders.Last();
         Assert.Equal("order", headers["dapr-caller-app-id"].ToString());
         Assert.Equal("booking", headers["dapr-callee-app-id"].ToString());
     }
@@ -76,12 +85,12 @@ public sealed class InvocationTests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/reservations?status=503") { Content = new StringContent("busy") };
         request.Headers.TryAddWithoutValidation("dapr-app-id", "booking");
-        using var response = await _caller.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await fixture.Caller.Client.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("/reservations", response.Headers.GetValues("x-echo-path").Single());
         Assert.Equal("busy", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        Assert.False(_target.ReceivedHeaders.Last().ContainsKey("dapr-app-id"));
+        Assert.False(fixture.Target.ReceivedHeaders.Last().ContainsKey("dapr-app-id"));
     }
 
     [Fact]
@@ -90,10 +99,10 @@ public sealed class InvocationTests : IAsyncLifetime
         var traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1.0/invoke/booking/method/trace");
         request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");
-        using var response = await _caller.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await fixture.Caller.Client.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var received = _target.ReceivedHeaders.Last()["traceparent"].ToString();
+        var received = fixture.Target.ReceivedHeaders.Last()["traceparent"].ToString();
         Assert.Equal(traceId, received.Split('-')[1]);
         Assert.NotEqual("00f067aa0ba902b7", received.Split('-')[2], StringComparer.Ordinal);
     }
@@ -101,7 +110,7 @@ public sealed class InvocationTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_apps_and_missing_app_ids_get_daprs_errors()
     {
-        using var unknown = await _caller.Client.GetAsync("/v1.0/invoke/nobody/method/x", TestContext.Current.CancellationToken);
+        using var unknown = await fixture.Caller.Client.GetAsync("/v1.0/invoke/nobody/method/x", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.InternalServerError, unknown.StatusCode);
         using (var body = JsonDocument.Parse(await unknown.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)))
         {
@@ -109,7 +118,7 @@ public sealed class InvocationTests : IAsyncLifetime
             Assert.Equal("failed to invoke, id: nobody, err: couldn't find service: nobody", body.RootElement.GetProperty("message").GetString());
         }
 
-        using var noAppId = await _caller.Client.GetAsync("/not-a-route", TestContext.Current.CancellationToken);
+        using var noAppId = await fixture.Caller.Client.GetAsync("/not-a-route", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NotFound, noAppId.StatusCode);
         using var error = JsonDocument.Parse(await noAppId.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal("ERR_DIRECT_INVOKE", error.RootElement.GetProperty("errorCode").GetString());
@@ -118,11 +127,11 @@ public sealed class InvocationTests : IAsyncLifetime
     [Fact]
     public async Task The_name_resolution_file_is_reread_when_it_changes()
     {
-        await File.WriteAllTextAsync(_names, NamesJson("booking", "booking2"), TestContext.Current.CancellationToken);
-        File.SetLastWriteTimeUtc(_names, DateTime.UtcNow.AddSeconds(5));
+        await File.WriteAllTextAsync(fixture.Names, fixture.NamesJson("booking", "booking2"), TestContext.Current.CancellationToken);
+        File.SetLastWriteTimeUtc(fixture.Names, DateTime.UtcNow.AddSeconds(5));
 
         // booking2 now resolves, to booking's sidecar, which refuses an app id it does not serve.
-        using var response = await _caller.Client.GetAsync("/v1.0/invoke/booking2/method/x", TestContext.Current.CancellationToken);
+        using var response = await fixture.Caller.Client.GetAsync("/v1.0/invoke/booking2/method/x", TestContext.Current.CancellationToken);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Contains("app id booking2 is not served by this sidecar", body, StringComparison.Ordinal);

@@ -38,6 +38,9 @@ internal sealed class SidecarProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>tests/Sidecar.Tests/bin/&lt;Configuration&gt;/net10.0, five levels up.</summary>
+    public static string RepositoryRoot { get; } = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
+
     public static string SidecarDll { get; } = FindSidecar();
 
     public static async Task<SidecarProcess> StartAsync(string appId, string resourcesPath, int? appPort = null, IReadOnlyDictionary<string, string>? environment = null, bool waitReady = true)
@@ -154,8 +157,7 @@ internal sealed class SidecarProcess : IAsyncDisposable
         var output = AppContext.BaseDirectory.TrimEnd('/');
         var framework = Path.GetFileName(output);
         var configuration = Path.GetFileName(Path.GetDirectoryName(output)!);
-        var root = Path.GetFullPath(Path.Combine(output, "../../../../.."));
-        var dll = Path.Combine(root, "platform/Sidecar/bin", configuration, framework, "CloudScale.Sidecar.dll");
+        var dll = Path.Combine(RepositoryRoot, "platform/Sidecar/bin", configuration, framework, "CloudScale.Sidecar.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("Build platform/Sidecar first.", dll);
     }
 }

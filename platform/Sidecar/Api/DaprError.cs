@@ -3,11 +3,18 @@ using System.Text.Json;
 namespace CloudScale.Sidecar.Api;
 
 /// <summary>
-/// An error as daprd writes it: <c>{"errorCode","message"}</c>, plus the google.rpc <c>ErrorInfo</c> detail
-/// for the errors daprd raises through dapr/kit (reason set).
+/// An error as daprd writes it: <c>{"errorCode","message"}</c>, plus, for the errors daprd raises through dapr/kit
+/// (reason set), the google.rpc <c>ErrorInfo</c> detail and, where daprd adds one, the <c>ResourceInfo</c> detail.
+/// Detail fields are in Go's map order (sorted), as dapr/kit marshals them.
 /// </summary>
 internal sealed record DaprError(int Status, string ErrorCode, string Message, string? Reason = null)
 {
+    /// <summary>The ErrorInfo metadata; omitted when null.</summary>
+    public IReadOnlyDictionary<string, string>? ReasonMetadata { get; init; }
+
+    /// <summary>The component the error is about, written as a ResourceInfo detail; none when null.</summary>
+    public (string Type, string Name, string Description)? Resource { get; init; }
+
     public static DaprError Malformed(string message) => new(StatusCodes.Status400BadRequest, "ERR_MALFORMED_REQUEST", message);
 
     public static DaprError Deserialization(Exception exception) =>
@@ -27,8 +34,30 @@ internal sealed record DaprError(int Status, string ErrorCode, string Message, s
             writer.WriteStartObject();
             writer.WriteString("@type", "type.googleapis.com/google.rpc.ErrorInfo");
             writer.WriteString("domain", "dapr.io");
+            if (ReasonMetadata is not null)
+            {
+                writer.WriteStartObject("metadata");
+                foreach (var (key, value) in ReasonMetadata.OrderBy(entry => entry.Key, StringComparer.Ordinal))
+                {
+                    writer.WriteString(key, value);
+                }
+
+                writer.WriteEndObject();
+            }
+
             writer.WriteString("reason", Reason);
             writer.WriteEndObject();
+            if (Resource is var (type, name, description))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("@type", "type.googleapis.com/google.rpc.ResourceInfo");
+                writer.WriteString("description", description);
+                writer.WriteString("owner", "");
+                writer.WriteString("resource_name", name);
+                writer.WriteString("resource_type", type);
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndArray();
         }
 

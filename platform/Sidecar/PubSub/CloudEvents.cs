@@ -7,14 +7,16 @@ using System.Text.Json;
 namespace CloudScale.Sidecar.PubSub;
 
 /// <summary>
-/// The CloudEvent envelope daprd builds on publish (contrib <c>NewCloudEventsEnvelope</c>), written with Go's
-/// sorted map keys, or an incoming CloudEvent completed the way daprd's <c>FromCloudEvent</c> does.
+/// The CloudEvent envelope daprd builds on publish (contrib <c>NewCloudEventsEnvelope</c>), an incoming CloudEvent
+/// completed the way daprd's <c>FromCloudEvent</c> does, and the event daprd makes up for a raw payload. All are
+/// written as daprd writes them: <c>encoding/json</c> of a Go map, keys sorted, data numbers as published.
 /// </summary>
 internal static class CloudEvents
 {
     public const string ContentType = "application/cloudevents+json";
     public const string DefaultType = "com.dapr.event.sent";
 
+    /// <summary>The envelope for a published body. Throws <see cref="JsonException"/> when a CloudEvent body is not a JSON object.</summary>
     public static byte[] Build(
         ReadOnlySpan<byte> body,
         string? contentType,
@@ -24,55 +26,84 @@ internal static class CloudEvents
         IReadOnlyDictionary<string, string> metadata,
         Activity? activity)
     {
-        var fields = new SortedDictionary<string, Action<Utf8JsonWriter>>(StringComparer.Ordinal);
+        var fields = new Dictionary<string, Action<Utf8JsonWriter>>(StringComparer.Ordinal);
         var traceparent = activity?.Id ?? "";
         var tracestate = activity?.TraceStateString ?? "";
-        if (contentType?.StartsWith(ContentType, StringComparison.OrdinalIgnoreCase) == true)
+        if (IsContentType(contentType, ContentType))
         {
             CompleteIncoming(fields, body, pubsubName, topic, source, traceparent, tracestate);
         }
         else
         {
             NewEnvelope(fields, body, contentType, pubsubName, topic, source, traceparent, tracestate);
-        }
 
-        foreach (var field in new[] { "id", "source", "type", "traceid", "traceparent", "tracestate", "subject" })
-        {
-            if (metadata.TryGetValue("cloudevent." + field, out var overridden))
+            // daprd applies the cloudevent.* overrides to envelopes it builds, not to CloudEvents passed through.
+            foreach (var field in new[] { "id", "source", "type", "traceid", "traceparent", "tracestate", "subject" })
             {
-                fields[field] = writer => writer.WriteStringValue(overridden);
+                if (metadata.TryGetValue("cloudevent." + field, out var overridden))
+                {
+                    fields[field] = writer => writer.WriteStringValue(overridden);
+                }
             }
         }
 
-        // pubsub.redis has no native TTL: daprd adds "expiration" and subscribers drop the event once it passes.
-        if (metadata.TryGetValue("ttlInSeconds", out var ttlText) && int.TryParse(ttlText, out var ttl) && ttl > 0)
+        // pubsub.redis has no native message TTL: daprd adds "expiration" and subscribers drop the event once it passes.
+        if (metadata.TryGetValue("ttlInSeconds", out var ttlText) && long.TryParse(ttlText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ttl) && ttl > 0)
         {
-            var expiration = DateTimeOffset.UtcNow.AddSeconds(ttl).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            // Go's time.Duration saturates at maxInt64 nanoseconds.
+            var expiration = DateTimeOffset.UtcNow.AddSeconds(Math.Min(ttl, long.MaxValue / 1_000_000_000)).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
             fields["expiration"] = writer => writer.WriteStringValue(expiration);
         }
 
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (var (name, write) in fields)
-            {
-                writer.WritePropertyName(name);
-                write(writer);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
+        return Serialize(fields);
     }
 
-    private static void CompleteIncoming(SortedDictionary<string, Action<Utf8JsonWriter>> fields, ReadOnlySpan<byte> body, string pubsubName, string topic, string source, string traceparent, string tracestate)
+    /// <summary>
+    /// What daprd delivers for a <c>rawPayload</c> subscription (<c>FromRawPayload</c>), with the trace context of the
+    /// message metadata when it has one (traceparent supersedes traceid).
+    /// </summary>
+    public static byte[] FromRawPayload(byte[] data, string topic, string pubsubName, IReadOnlyDictionary<string, string> metadata)
+    {
+        var fields = new Dictionary<string, Action<Utf8JsonWriter>>(StringComparer.Ordinal)
+        {
+            ["id"] = writer => writer.WriteStringValue(Guid.NewGuid().ToString()),
+            ["specversion"] = writer => writer.WriteStringValue("1.0"),
+            ["datacontenttype"] = writer => writer.WriteStringValue("application/octet-stream"),
+            ["source"] = writer => writer.WriteStringValue("Dapr"),
+            ["type"] = writer => writer.WriteStringValue(DefaultType),
+            ["topic"] = writer => writer.WriteStringValue(topic),
+            ["pubsubname"] = writer => writer.WriteStringValue(pubsubName),
+            ["data_base64"] = writer => writer.WriteBase64StringValue(data),
+        };
+        foreach (var (field, source) in new[] { ("traceid", "traceid"), ("traceparent", "traceparent"), ("traceid", "traceparent"), ("tracestate", "tracestate") })
+        {
+            if (metadata.TryGetValue(source, out var value))
+            {
+                fields[field] = writer => writer.WriteStringValue(value);
+            }
+        }
+
+        return Serialize(fields);
+    }
+
+    /// <summary>contrib's <c>isContentType</c>: the media type, case-insensitive, optionally followed directly by ';' and parameters.</summary>
+    public static bool IsContentType(string? contentType, string expected)
+    {
+        if (contentType is null)
+        {
+            return false;
+        }
+
+        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
+        return (semicolon < 0 ? contentType : contentType[..semicolon]).Equals(expected, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static void CompleteIncoming(Dictionary<string, Action<Utf8JsonWriter>> fields, ReadOnlySpan<byte> body, string pubsubName, string topic, string source, string traceparent, string tracestate)
     {
         using var incoming = JsonDocument.Parse(body.ToArray());
         if (incoming.RootElement.ValueKind != JsonValueKind.Object)
         {
-            throw new JsonException("a CloudEvent must be a JSON object");
+            throw new JsonException($"a CloudEvent must be a JSON object, not {incoming.RootElement.ValueKind}");
         }
 
         foreach (var property in incoming.RootElement.EnumerateObject())
@@ -92,7 +123,7 @@ internal static class CloudEvents
         fields.TryAdd("specversion", writer => writer.WriteStringValue("1.0"));
     }
 
-    private static void NewEnvelope(SortedDictionary<string, Action<Utf8JsonWriter>> fields, ReadOnlySpan<byte> body, string? contentType, string pubsubName, string topic, string source, string traceparent, string tracestate)
+    private static void NewEnvelope(Dictionary<string, Action<Utf8JsonWriter>> fields, ReadOnlySpan<byte> body, string? contentType, string pubsubName, string topic, string source, string traceparent, string tracestate)
     {
         var dataContentType = string.IsNullOrEmpty(contentType) ? "text/plain" : contentType;
         fields["id"] = writer => writer.WriteStringValue(Guid.NewGuid().ToString());
@@ -109,31 +140,9 @@ internal static class CloudEvents
         AddData(fields, body.ToArray(), dataContentType);
     }
 
-    /// <summary>What daprd delivers for a <c>rawPayload</c> subscription (<c>FromRawPayload</c>).</summary>
-    public static byte[] FromRawPayload(byte[] data, string topic, string pubsubName)
+    private static void AddData(Dictionary<string, Action<Utf8JsonWriter>> fields, byte[] body, string contentType)
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteBase64String("data_base64", data);
-            writer.WriteString("datacontenttype", "application/octet-stream");
-            writer.WriteString("id", Guid.NewGuid().ToString());
-            writer.WriteString("pubsubname", pubsubName);
-            writer.WriteString("source", "Dapr");
-            writer.WriteString("specversion", "1.0");
-            writer.WriteString("topic", topic);
-            writer.WriteString("type", DefaultType);
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    private static void AddData(SortedDictionary<string, Action<Utf8JsonWriter>> fields, byte[] body, string contentType)
-    {
-        var mediaType = contentType.Split(';')[0].Trim().ToLowerInvariant();
-        if (mediaType == "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal))
+        if (IsContentType(contentType, "application/json"))
         {
             try
             {
@@ -145,10 +154,10 @@ internal static class CloudEvents
             }
             catch (JsonException)
             {
-                // daprd keeps unparsable JSON as a string.
+                // daprd keeps a body it cannot parse as a string.
             }
         }
-        else if (IsBinary(mediaType))
+        else if (IsContentType(contentType, "application/octet-stream"))
         {
             fields["data_base64"] = writer => writer.WriteBase64StringValue(body);
             return;
@@ -158,10 +167,25 @@ internal static class CloudEvents
         fields["data"] = writer => writer.WriteStringValue(text);
     }
 
-    private static bool IsBinary(string mediaType) =>
-        mediaType is "application/octet-stream" or "application/x-protobuf" or "application/protobuf" ||
-        mediaType.StartsWith("image/", StringComparison.Ordinal) || mediaType.StartsWith("audio/", StringComparison.Ordinal) ||
-        mediaType.StartsWith("video/", StringComparison.Ordinal);
+    /// <summary>Writes the fields as one object and re-encodes it as Go's <c>json.Marshal</c> would.</summary>
+    private static byte[] Serialize(Dictionary<string, Action<Utf8JsonWriter>> fields)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (name, write) in fields)
+            {
+                writer.WritePropertyName(name);
+                write(writer);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return GoJson.EncodingJsonKeepingNumbers(document.RootElement);
+    }
 
     /// <summary>Go's <c>time.Now().Format(time.RFC3339)</c>: local offset, whole seconds, Z when UTC.</summary>
     private static string Now()

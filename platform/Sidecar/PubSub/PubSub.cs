@@ -1,7 +1,10 @@
 namespace CloudScale.Sidecar.PubSub;
 
-/// <summary>A message as a pub/sub component carries it: the bytes published (a CloudEvent unless raw) and the publish metadata.</summary>
-internal sealed record PubSubMessage(string Topic, byte[] Data, IReadOnlyDictionary<string, string> Metadata);
+/// <summary>
+/// A message as a pub/sub component carries it: the bytes published (a CloudEvent unless raw) and the publish metadata,
+/// which is null when the publisher gave none (a bulk entry without metadata) and is then not stored at all.
+/// </summary>
+internal sealed record PubSubMessage(string Topic, byte[] Data, IReadOnlyDictionary<string, string>? Metadata);
 
 /// <summary>Outcome of one delivery attempt as daprd classifies the app's reply.</summary>
 internal enum DeliveryStatus
@@ -23,9 +26,10 @@ internal interface IPubSub : IAsyncDisposable
 
     /// <summary>
     /// Delivers the topic's messages to <paramref name="handler"/> until <paramref name="stopping"/>. A handler that
-    /// returns acknowledges the message; one that throws leaves it to the component's redelivery.
+    /// returns acknowledges the message; one that throws leaves it to the component's redelivery. What the component
+    /// cannot report to a caller (a lost connection, a message left for redelivery) goes to <paramref name="logger"/>.
     /// </summary>
-    Task SubscribeAsync(string topic, Func<PubSubMessage, CancellationToken, Task> handler, CancellationToken stopping);
+    Task SubscribeAsync(string topic, Func<PubSubMessage, CancellationToken, Task> handler, ILogger logger, CancellationToken stopping);
 }
 
 /// <summary>The loaded pub/sub components by name.</summary>

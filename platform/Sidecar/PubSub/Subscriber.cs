@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using CloudScale.Sidecar.Configuration;
 using CloudScale.Sidecar.Invocation;
+using CloudScale.Sidecar.Telemetry;
 using Polly;
 
 namespace CloudScale.Sidecar.PubSub;
@@ -17,12 +18,17 @@ internal sealed class SubscriptionRegistry
     public void Set(IReadOnlyList<SubscriptionDefinition> subscriptions) => _current = subscriptions;
 }
 
+/// <summary>One delivery attempt as daprd classifies it, with the app's HTTP status when that is what failed.</summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Auto)]
+internal readonly record struct DeliveryOutcome(DeliveryStatus Status, int? AppStatusCode = null);
+
 /// <summary>
-/// Discovers the app's subscriptions, then delivers each topic's messages to the app with daprd's semantics:
-/// a 2xx with SUCCESS (or no/unparsable body) acks; RETRY, other statuses and transport errors retry through the
-/// inbound resiliency policy, then go to the dead-letter topic if there is one; DROP and 404 drop (to the
-/// dead-letter topic if there is one). A message still failing with no dead-letter topic is left unacknowledged
-/// for the component to redeliver.
+/// Discovers the app's subscriptions, then delivers each topic's messages to the app as daprd's subscription and HTTP
+/// postman do (<c>pkg/runtime/subscription</c>): a 2xx with SUCCESS, an empty status or an unreadable body acks;
+/// RETRY, any other status string, other HTTP statuses and transport errors are retried by the component's inbound
+/// resiliency policy and then go to the dead-letter topic, or, without one, stay unacknowledged for the component to
+/// redeliver; DROP acks, after publishing to the dead-letter topic if there is one. Expired events, events no route
+/// matches and events that cannot be read go to the dead-letter topic too.
 /// </summary>
 internal sealed partial class Subscriber(
     SidecarOptions options,
@@ -31,22 +37,42 @@ internal sealed partial class Subscriber(
     SubscriptionRegistry registry,
     AppChannel channel,
     ResiliencePipelines resiliency,
+    ILoggerFactory loggerFactory,
     ILogger<Subscriber> logger)
 {
-    private static readonly ActivitySource Source = new("CloudScale.Sidecar");
+    private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Reads the subscriptions, starts them, and returns the task of their delivery loops.</summary>
     public async Task<Task> StartAsync(CancellationToken stopping)
     {
         var subscriptions = new List<SubscriptionDefinition>(resources.Subscriptions);
-        if (channel.HasApp)
+        if (!channel.HasApp)
         {
-            subscriptions.AddRange(await DiscoverAsync(stopping));
+            // As with daprd, nothing is delivered without an app port; the declarative subscriptions are listed all the same.
+            registry.Set(subscriptions);
+            return Task.CompletedTask;
         }
 
-        registry.Set(subscriptions);
-        var tasks = new List<Task>();
+        subscriptions.AddRange(await DiscoverAsync(stopping));
+
+        // Two subscriptions to one topic would share one consumer group and split its messages between them.
+        var unique = new List<SubscriptionDefinition>();
         foreach (var subscription in subscriptions)
+        {
+            if (unique.Exists(kept => kept.PubsubName == subscription.PubsubName && kept.Topic == subscription.Topic))
+            {
+                LogDuplicate(subscription.PubsubName, subscription.Topic);
+            }
+            else
+            {
+                unique.Add(subscription);
+            }
+        }
+
+        registry.Set(unique);
+        var pipelines = new Dictionary<string, ResiliencePipeline<DeliveryOutcome>>(StringComparer.Ordinal);
+        var tasks = new List<Task>();
+        foreach (var subscription in unique)
         {
             if (pubsubs.Find(subscription.PubsubName) is not { } pubsub)
             {
@@ -54,14 +80,32 @@ internal sealed partial class Subscriber(
                 continue;
             }
 
-            var policy = resiliency.Definition.ComponentsInbound.GetValueOrDefault(pubsub.Name);
-            var pipeline = policy is null
-                ? ResiliencePipeline<DeliveryStatus>.Empty
-                : ResiliencePipelines.Build<DeliveryStatus>(policy, outcome => outcome.Exception is not null || outcome.Result == DeliveryStatus.Retry);
-            tasks.Add(pubsub.SubscribeAsync(subscription.Topic, (message, ct) => HandleAsync(pubsub, subscription, pipeline, message, ct), stopping));
+            // One pipeline per component, so that its circuit breaker sees all of the component's deliveries.
+            if (!pipelines.TryGetValue(pubsub.Name, out var pipeline))
+            {
+                pipelines[pubsub.Name] = pipeline = InboundPipeline(pubsub.Name);
+            }
+
+            tasks.Add(pubsub.SubscribeAsync(
+                subscription.Topic,
+                (message, ct) => HandleAsync(pubsub, subscription, pipeline, message, ct),
+                loggerFactory.CreateLogger(pubsub.GetType()),
+                stopping));
         }
 
         return Task.WhenAll(tasks);
+    }
+
+    private ResiliencePipeline<DeliveryOutcome> InboundPipeline(string pubsubName)
+    {
+        if (resiliency.Definition.ComponentsInbound.GetValueOrDefault(pubsubName) is not { } policy)
+        {
+            return ResiliencePipeline<DeliveryOutcome>.Empty;
+        }
+
+        // A policy's matching.httpStatusCodes narrows which app statuses are retried; RETRY replies and transport errors always are.
+        return ResiliencePipelines.Build<DeliveryOutcome>(policy, outcome => outcome.Exception is not null || (outcome.Result.Status == DeliveryStatus.Retry &&
+            (outcome.Result.AppStatusCode is not { } code || (policy.Retry?.MatchesStatus?.Invoke(code) ?? true))));
     }
 
     private async Task<IReadOnlyList<SubscriptionDefinition>> DiscoverAsync(CancellationToken stopping)
@@ -160,107 +204,193 @@ internal sealed partial class Subscriber(
         return subscriptions;
     }
 
-    private async Task HandleAsync(IPubSub pubsub, SubscriptionDefinition subscription, ResiliencePipeline<DeliveryStatus> pipeline, PubSubMessage message, CancellationToken cancellationToken)
+    private async Task HandleAsync(IPubSub pubsub, SubscriptionDefinition subscription, ResiliencePipeline<DeliveryOutcome> pipeline, PubSubMessage message, CancellationToken cancellationToken)
     {
-        var raw = subscription.Metadata.TryGetValue("rawPayload", out var rawText) && bool.TryParse(rawText, out var rawValue) && rawValue;
-        var cloudEvent = raw ? CloudEvents.FromRawPayload(message.Data, message.Topic, pubsub.Name) : message.Data;
-        using var document = JsonDocument.Parse(cloudEvent);
-        var root = document.RootElement;
-        if (root.TryGetProperty("expiration", out var expiration) && DateTimeOffset.TryParse(expiration.GetString(), out var expiresAt) && expiresAt < DateTimeOffset.UtcNow)
+        var metadata = message.Metadata ?? NoMetadata;
+        using var cloudEvent = ReadCloudEvent(pubsub, subscription, message, metadata, out var body);
+        if (cloudEvent is null)
         {
-            LogExpired(message.Topic);
+            await DeadLetterOrFailAsync(pubsub, subscription, message, cancellationToken);
             return;
         }
 
-        var path = subscription.RouteFor(root);
-        DeliveryStatus status;
-        if (path is null)
+        var root = cloudEvent.RootElement;
+        var eventId = String(root, "id");
+        if (String(root, "expiration") is { } expiration && DateTimeOffset.TryParse(expiration, System.Globalization.CultureInfo.InvariantCulture, out var expiresAt) && expiresAt < DateTimeOffset.UtcNow)
         {
-            status = DeliveryStatus.Drop;
-        }
-        else
-        {
-            var parent = TraceParentOf(root) ?? (message.Metadata.TryGetValue("traceparent", out var fromMetadata) ? fromMetadata : null);
-            using var activity = Source.StartActivity($"pubsub/{message.Topic}", ActivityKind.Consumer, parent);
-            try
-            {
-                status = await pipeline.ExecuteAsync(ct => DeliverAsync(pubsub, path, cloudEvent, message, ct), cancellationToken);
-            }
-            catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException or IOException)
-            {
-                LogDeliveryFailed(message.Topic, exception.Message);
-                status = DeliveryStatus.Retry;
-            }
-        }
-
-        if (status == DeliveryStatus.Success)
-        {
+            LogExpired(message.Topic, eventId);
+            await DeadLetterAsync(pubsub, subscription, message, cancellationToken);
             return;
         }
 
-        if (subscription.DeadLetterTopic is { } deadLetter)
+        if (subscription.RouteFor(root) is not { } path)
         {
-            await pubsub.PublishAsync(message with { Topic = deadLetter }, cancellationToken);
+            LogNoMatchingRoute(message.Topic, eventId);
+            await DeadLetterAsync(pubsub, subscription, message, cancellationToken);
             return;
         }
 
-        if (status == DeliveryStatus.Retry)
+        // The delivery span continues the publisher's trace: the event's traceparent, else the message metadata's.
+        var parent = TraceParentOf(root) ?? metadata.GetValueOrDefault("traceparent") ?? metadata.GetValueOrDefault("traceid");
+        using var activity = SidecarTelemetry.Source.StartActivity($"pubsub/{message.Topic}", ActivityKind.Consumer, parent);
+        DeliveryOutcome outcome;
+        try
         {
-            // ⚠ contrib >= 1.17 acks here too and so loses the message (components-contrib#4174); we keep the
-            // pre-1.17 behaviour: the message stays pending and is reclaimed after processingTimeout.
-            throw new DeliveryFailedException($"delivery of a message on topic {message.Topic} failed after retries");
+            outcome = await pipeline.ExecuteAsync(ct => DeliverAsync(pubsub, path, body, eventId, metadata, ct), cancellationToken);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException or IOException)
+        {
+            LogDeliveryFailed(message.Topic, exception.Message);
+            outcome = new DeliveryOutcome(DeliveryStatus.Retry);
         }
 
-        LogDropped(message.Topic);
+        switch (outcome.Status)
+        {
+            case DeliveryStatus.Drop:
+                LogDropped(message.Topic, eventId);
+                await DeadLetterAsync(pubsub, subscription, message, cancellationToken);
+                break;
+            case DeliveryStatus.Retry:
+                // Shutting down is not a failure of the message: it is neither dead-lettered nor acknowledged.
+                cancellationToken.ThrowIfCancellationRequested();
+                await DeadLetterOrFailAsync(pubsub, subscription, message, cancellationToken);
+                break;
+        }
     }
 
-    private async ValueTask<DeliveryStatus> DeliverAsync(IPubSub pubsub, string path, byte[] cloudEvent, PubSubMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// The event to deliver and its bytes: the CloudEvent as published or, for a <c>rawPayload</c> subscription, the
+    /// one daprd makes up around the raw bytes; null, logged, when it cannot be read.
+    /// </summary>
+    private JsonDocument? ReadCloudEvent(IPubSub pubsub, SubscriptionDefinition subscription, PubSubMessage message, IReadOnlyDictionary<string, string> metadata, out byte[] body)
+    {
+        body = message.Data;
+        var raw = false;
+        if (subscription.Metadata.GetValueOrDefault("rawPayload") is { Length: > 0 } rawText && !GoStrconv.TryParseBool(rawText, out raw))
+        {
+            LogUnreadable(message.Topic, $"rawPayload value must be a valid boolean: actual is '{rawText}'");
+            return null;
+        }
+
+        if (raw)
+        {
+            body = CloudEvents.FromRawPayload(message.Data, message.Topic, pubsub.Name, metadata);
+        }
+
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException exception)
+        {
+            LogUnreadable(message.Topic, exception.Message);
+            return null;
+        }
+    }
+
+    private async ValueTask<DeliveryOutcome> DeliverAsync(IPubSub pubsub, string path, byte[] cloudEvent, string? eventId, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, channel.AppUri(path.StartsWith('/') ? path : "/" + path))
         {
             Content = new ByteArrayContent(cloudEvent),
         };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(CloudEvents.ContentType);
-        foreach (var (name, value) in message.Metadata)
+        foreach (var (name, value) in metadata)
         {
+            // The delivery span's own context is sent instead.
             if (name is not ("traceparent" or "tracestate"))
             {
                 request.Headers.TryAddWithoutValidation(name, value);
             }
         }
 
+        request.Headers.Remove("pubsubName");
         request.Headers.TryAddWithoutValidation("pubsubName", pubsub.Name);
         using var response = await channel.SendAsync(request, toApp: true, cancellationToken);
         var code = (int)response.StatusCode;
+        if (code is >= 200 and <= 299)
+        {
+            return new DeliveryOutcome(ReadAppStatus(await response.Content.ReadAsByteArrayAsync(cancellationToken)));
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (code == 404)
         {
-            LogNotFound(path, message.Topic);
-            return DeliveryStatus.Drop;
+            // ⚠ The reference says a 404 drops to the dead-letter topic; daprd's HTTP postman returns nil for it, which
+            // acknowledges the message without dead-lettering it. We follow the code.
+            LogNotFound(eventId, body, path);
+            return new DeliveryOutcome(DeliveryStatus.Success);
         }
 
-        if (code is < 200 or > 299)
-        {
-            return DeliveryStatus.Retry;
-        }
+        LogAppError(eventId, body, code);
+        return new DeliveryOutcome(DeliveryStatus.Retry, code);
+    }
 
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+    /// <summary>
+    /// The <c>status</c> of a 2xx reply as Go decodes it into <c>AppResponse</c>: the first JSON value, field names
+    /// case-insensitive, values case-sensitive; a body that is empty or does not decode counts as SUCCESS.
+    /// </summary>
+    private static DeliveryStatus ReadAppStatus(byte[] body)
+    {
+        string? status;
         try
         {
-            using var reply = JsonDocument.Parse(body);
-            var status = reply.RootElement.ValueKind == JsonValueKind.Object && reply.RootElement.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String
-                ? s.GetString()!.ToUpperInvariant()
-                : "";
-            return status switch
+            var reader = new Utf8JsonReader(body);
+            if (!JsonDocument.TryParseValue(ref reader, out var document))
             {
-                "" or "SUCCESS" => DeliveryStatus.Success,
-                "DROP" => DeliveryStatus.Drop,
-                _ => DeliveryStatus.Retry,
-            };
+                return DeliveryStatus.Success;
+            }
+
+            using (document)
+            {
+                // Anything but an object (or null) fails to decode into the struct, which counts as SUCCESS too.
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    return DeliveryStatus.Success;
+                }
+
+                var property = document.RootElement.EnumerateObject().LastOrDefault(p => p.Name.Equals("status", StringComparison.OrdinalIgnoreCase));
+                status = property.Value.ValueKind switch
+                {
+                    JsonValueKind.String => property.Value.GetString(),
+                    JsonValueKind.Undefined or JsonValueKind.Null => "",
+                    _ => null,
+                };
+            }
         }
         catch (JsonException)
         {
             return DeliveryStatus.Success;
         }
+
+        return status switch
+        {
+            // A status that is not a string fails to decode, which daprd treats as no status at all.
+            null or "" or "SUCCESS" => DeliveryStatus.Success,
+            "DROP" => DeliveryStatus.Drop,
+            _ => DeliveryStatus.Retry,
+        };
+    }
+
+    private static async Task DeadLetterAsync(IPubSub pubsub, SubscriptionDefinition subscription, PubSubMessage message, CancellationToken cancellationToken)
+    {
+        if (subscription.DeadLetterTopic is { } deadLetter)
+        {
+            await pubsub.PublishAsync(message with { Topic = deadLetter }, cancellationToken);
+        }
+    }
+
+    /// <summary>Dead-letters the message, or, without a dead-letter topic, fails so that the component redelivers it.</summary>
+    private static async Task DeadLetterOrFailAsync(IPubSub pubsub, SubscriptionDefinition subscription, PubSubMessage message, CancellationToken cancellationToken)
+    {
+        // ⚠ contrib >= 1.17 acks here too and so loses the message (components-contrib#4174); we keep the
+        // pre-1.17 behaviour: the message stays pending and is reclaimed after processingTimeout.
+        if (subscription.DeadLetterTopic is null)
+        {
+            throw new DeliveryFailedException($"delivery of a message on topic {message.Topic} failed");
+        }
+
+        await DeadLetterAsync(pubsub, subscription, message, cancellationToken);
     }
 
     private static string? TraceParentOf(JsonElement cloudEvent) =>
@@ -269,10 +399,13 @@ internal sealed partial class Subscriber(
         : null;
 
     private static string? String(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscription to topic {Topic} names pubsub {PubSub}, which is not loaded")]
     private partial void LogUnknownPubSub(string pubSub, string topic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Duplicate subscription to {PubSub}/{Topic} is ignored; the first one is kept")]
+    private partial void LogDuplicate(string pubSub, string topic);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "GET /dapr/subscribe returned {Status}")]
     private partial void LogDiscoveryStatus(int status);
@@ -289,17 +422,26 @@ internal sealed partial class Subscriber(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscription to {PubSub}/{Topic} has no route and is dropped")]
     private partial void LogNoRoute(string pubSub, string topic);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped an expired message on topic {Topic}")]
-    private partial void LogExpired(string topic);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Error deserializing cloud event on topic {Topic}: {Reason}")]
+    private partial void LogUnreadable(string topic, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping expired pub/sub event {Id} on topic {Topic}")]
+    private partial void LogExpired(string topic, string? id);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "No matching route for event {Id} on topic {Topic}; skipping")]
+    private partial void LogNoMatchingRoute(string topic, string? id);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery on topic {Topic} failed: {Reason}")]
     private partial void LogDeliveryFailed(string topic, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a message on topic {Topic}")]
-    private partial void LogDropped(string topic);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DROP status returned from app while processing pub/sub event {Id} on topic {Topic}")]
+    private partial void LogDropped(string topic, string? id);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The app returned 404 for {Path} (topic {Topic}): message dropped")]
-    private partial void LogNotFound(string path, string topic);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Non-retriable error returned from app while processing pub/sub event {Id}: {Body}. status code returned: 404 ({Path})")]
+    private partial void LogNotFound(string? id, string body, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retriable error returned from app while processing pub/sub event {Id}, body: {Body}. status code returned: {Status}")]
+    private partial void LogAppError(string? id, string body, int status);
 }
 
 internal sealed class DeliveryFailedException(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CloudScale.Sidecar.Configuration;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
@@ -10,6 +11,9 @@ namespace CloudScale.Sidecar.Telemetry;
 internal static class SidecarTelemetry
 {
     public const string Name = "CloudScale.Sidecar";
+
+    /// <summary>The spans the sidecar starts itself: one per published event and one per delivery to the app.</summary>
+    public static readonly ActivitySource Source = new(Name);
 
     /// <summary>
     /// Traces always (the spans are what carries <c>traceparent</c> through invocation and into CloudEvents);

@@ -4,34 +4,65 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace CloudScale.Sidecar.State;
+namespace CloudScale.Sidecar;
 
 /// <summary>
-/// Re-serialises a request's JSON value the way daprd's Go stores do after decoding it into <c>any</c>: compact,
-/// numbers as float64. <c>encoding/json</c> (Postgres) sorts object keys and escapes &lt;, &gt;, &amp;;
-/// jsoniter ConfigFastest (Redis) keeps key order, escapes no HTML and writes small floats with at most 6
-/// decimals. Byte-identical values keep what ours and real daprd store interchangeable.
+/// Writes JSON byte for byte as daprd's Go code does, so that what ours stores or publishes is interchangeable with
+/// what daprd would. <c>encoding/json</c> (Postgres values, CloudEvents, Redis stream metadata) sorts object keys and
+/// escapes &lt;, &gt;, &amp;; jsoniter ConfigFastest (Redis values) keeps key order, escapes no HTML and writes small
+/// floats with at most 6 decimals. Numbers are float64 when Go decoded into <c>any</c>, and kept as written when it
+/// decoded with <c>UseNumber</c> (CloudEvent data).
 /// </summary>
 internal static class GoJson
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
-    public static byte[] EncodingJson(JsonElement value) => Write(value, sortKeys: true, escapeHtml: true, sixDigitFloats: false);
+    private enum Numbers
+    {
+        Float64,
+        SixDigitFloat64,
+        AsWritten,
+    }
 
-    public static byte[] JsoniterFastest(JsonElement value) => Write(value, sortKeys: false, escapeHtml: false, sixDigitFloats: true);
+    /// <summary>A value daprd decoded into <c>any</c> and a store re-marshals with <c>encoding/json</c>.</summary>
+    public static byte[] EncodingJson(JsonElement value) => Write(value, sortKeys: true, escapeHtml: true, Numbers.Float64);
 
-    private static byte[] Write(JsonElement value, bool sortKeys, bool escapeHtml, bool sixDigitFloats)
+    /// <summary>A value decoded with <c>UseNumber</c> and re-marshalled with <c>encoding/json</c>: numbers keep their text.</summary>
+    public static byte[] EncodingJsonKeepingNumbers(JsonElement value) => Write(value, sortKeys: true, escapeHtml: true, Numbers.AsWritten);
+
+    public static byte[] JsoniterFastest(JsonElement value) => Write(value, sortKeys: false, escapeHtml: false, Numbers.SixDigitFloat64);
+
+    /// <summary><c>encoding/json</c> of a <c>map[string]string</c>.</summary>
+    public static byte[] EncodingJson(IReadOnlyDictionary<string, string> map)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            WriteValue(writer, value, sortKeys, escapeHtml, sixDigitFloats);
+            writer.WriteStartObject();
+            foreach (var (name, value) in map.OrderBy(entry => entry.Key, StringComparer.Ordinal))
+            {
+                writer.WritePropertyName(name);
+                writer.WriteRawValue(QuoteGoString(value, escapeHtml: true), skipInputValidation: true);
+            }
+
+            writer.WriteEndObject();
         }
 
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteValue(Utf8JsonWriter writer, JsonElement value, bool sortKeys, bool escapeHtml, bool sixDigitFloats)
+    private static byte[] Write(JsonElement value, bool sortKeys, bool escapeHtml, Numbers numbers)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            WriteValue(writer, value, sortKeys, escapeHtml, numbers);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, JsonElement value, bool sortKeys, bool escapeHtml, Numbers numbers)
     {
         switch (value.ValueKind)
         {
@@ -47,7 +78,7 @@ internal static class GoJson
                 foreach (var property in properties)
                 {
                     writer.WritePropertyName(property.Name);
-                    WriteValue(writer, property.Value, sortKeys, escapeHtml, sixDigitFloats);
+                    WriteValue(writer, property.Value, sortKeys, escapeHtml, numbers);
                 }
 
                 writer.WriteEndObject();
@@ -56,7 +87,7 @@ internal static class GoJson
                 writer.WriteStartArray();
                 foreach (var item in value.EnumerateArray())
                 {
-                    WriteValue(writer, item, sortKeys, escapeHtml, sixDigitFloats);
+                    WriteValue(writer, item, sortKeys, escapeHtml, numbers);
                 }
 
                 writer.WriteEndArray();
@@ -65,7 +96,7 @@ internal static class GoJson
                 writer.WriteRawValue(QuoteGoString(value.GetString()!, escapeHtml), skipInputValidation: true);
                 break;
             case JsonValueKind.Number:
-                writer.WriteRawValue(FormatFloat(value.GetDouble(), sixDigitFloats), skipInputValidation: true);
+                writer.WriteRawValue(numbers == Numbers.AsWritten ? value.GetRawText() : FormatFloat(value.GetDouble(), numbers == Numbers.SixDigitFloat64), skipInputValidation: true);
                 break;
             case JsonValueKind.True:
                 writer.WriteBooleanValue(true);
