@@ -57,7 +57,7 @@ public static class DistributedApplicationTestingBuilder
         }, cancellationToken);
 
         return session.Builder is { } builder
-            ? new TestingBuilder(builder)
+            ? new TestingBuilder(builder, session.Scratch)
             : throw new InvalidOperationException($"{appHost.GetName().Name}'s Main returned without calling DistributedApplication.CreateBuilder(…).Build().");
     }
 
@@ -68,7 +68,7 @@ public static class DistributedApplicationTestingBuilder
         DistributedApplicationTestingHooks.Current = session;
         try
         {
-            return new TestingBuilder((DistributedApplicationBuilder)DistributedApplication.CreateBuilder(args));
+            return new TestingBuilder((DistributedApplicationBuilder)DistributedApplication.CreateBuilder(args), session.Scratch);
         }
         finally
         {
@@ -93,15 +93,19 @@ public static class DistributedApplicationTestingBuilder
     {
         public DistributedApplicationBuilder? Builder { get; private set; }
 
+        /// <summary>The temporary data directory this session made, removed with the builder even if a test points the
+        /// model elsewhere.</summary>
+        public string? Scratch { get; private set; }
+
         public Assembly? AppHostAssembly => appHost;
 
         public void OnBuilderCreated(DistributedApplicationBuilder builder)
         {
-            var scratch = Directory.CreateTempSubdirectory("cloudscale-apphost-test-").FullName;
+            Scratch = Directory.CreateTempSubdirectory("cloudscale-apphost-test-").FullName;
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(StringComparer.Ordinal)
             {
                 ["AppHost:EphemeralData"] = "true",
-                ["AppHost:DataDirectory"] = scratch,
+                ["AppHost:DataDirectory"] = Scratch,
             });
         }
 
@@ -112,7 +116,7 @@ public static class DistributedApplicationTestingBuilder
         }
     }
 
-    private sealed class TestingBuilder(DistributedApplicationBuilder inner) : IDistributedApplicationTestingBuilder, IDistributedApplicationBuilderCore
+    private sealed class TestingBuilder(DistributedApplicationBuilder inner, string? scratch) : IDistributedApplicationTestingBuilder, IDistributedApplicationBuilderCore
     {
         DistributedApplicationBuilder IDistributedApplicationBuilderCore.Core => inner;
 
@@ -143,8 +147,7 @@ public static class DistributedApplicationTestingBuilder
                 await _app.DisposeAsync();
             }
 
-            var scratch = inner.Configuration["AppHost:DataDirectory"];
-            if (scratch is not null && scratch.Contains("cloudscale-apphost-test-", StringComparison.Ordinal) && Directory.Exists(scratch))
+            if (scratch is not null && Directory.Exists(scratch))
             {
                 Directory.Delete(scratch, recursive: true);
             }

@@ -120,7 +120,8 @@ public sealed class DistributedApplicationBuilder : IDistributedApplicationBuild
     {
         _host.Services.AddSingleton(this);
         _host.Services.AddSingleton<ResourceNotificationService>();
-        _host.Services.AddSingleton<ProcessReaper>(_ => ProcessReaper.Start(Path.Combine(Path.GetTempPath(), $"cloudscale-apphost-{System.Environment.ProcessId}")));
+        // A directory per application, not per process: a test process runs several at once, each reaping only its own.
+        _host.Services.AddSingleton<ProcessReaper>(_ => ProcessReaper.Start(Directory.CreateTempSubdirectory($"cloudscale-apphost-{System.Environment.ProcessId}-").FullName));
         _host.Services.AddSingleton<Orchestrator>();
         _host.Services.AddHostedService(services => services.GetRequiredService<Orchestrator>());
         _host.Services.AddHttpClient();

@@ -22,6 +22,9 @@ public sealed class ProcessReaper : IDisposable
     public static ProcessReaper Start(string directory)
     {
         System.IO.Directory.CreateDirectory(directory);
+        // Servers that run as their own user (postgres) keep throwaway data below this directory.
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         var script = Path.Combine(AppContext.BaseDirectory, "reaper.sh");
         var watcher = Process.Start(new ProcessStartInfo("/bin/bash")
         {
@@ -33,7 +36,17 @@ public sealed class ProcessReaper : IDisposable
 
     public void Track(string name, int processId) => File.WriteAllText(PidFile(name), processId.ToString());
 
-    public void Untrack(string name) => File.Delete(PidFile(name));
+    public void Untrack(string name)
+    {
+        try
+        {
+            File.Delete(PidFile(name));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Disposed already: the process was killed and its record removed with the directory.
+        }
+    }
 
     public void Dispose()
     {
