@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Configuration;
+
+namespace CloudScale.Workflow;
+
+/// <summary>
+/// The few calls of daprd's state API v1.0 the workflow store makes (get, bulk get, save, transaction), over a plain
+/// HttpClient. It deliberately has no retry handler: a failed conditional write must come back at once, to be re-read
+/// and re-planned, not be sent again with the same stale etag.
+/// </summary>
+internal sealed class DaprStateApi : IDisposable
+{
+    private const string ApiTokenHeader = "dapr-api-token";
+
+    private static readonly StateOptions FirstWrite = new("first-write");
+
+    private static readonly JsonSerializerOptions WireJson = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private readonly HttpClient _http;
+    private readonly string _store;
+
+    public DaprStateApi(Uri daprEndpoint, string? apiToken, string storeName)
+    {
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            BaseAddress = new Uri(daprEndpoint.ToString().TrimEnd('/') + "/v1.0/state/"),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        if (!string.IsNullOrEmpty(apiToken))
+        {
+            _http.DefaultRequestHeaders.Add(ApiTokenHeader, apiToken);
+        }
+
+        _store = Uri.EscapeDataString(storeName);
+    }
+
+    /// <summary>Where the sidecar is, as the Dapr SDKs find it: configuration, then the environment variable of the same name.</summary>
+    public static (Uri Endpoint, string? ApiToken) Locate(IConfiguration? configuration)
+    {
+        string? Read(string name) => configuration?[name] is { Length: > 0 } configured ? configured : Environment.GetEnvironmentVariable(name) is { Length: > 0 } set ? set : null;
+        var endpoint = Read("DAPR_HTTP_ENDPOINT") is { } url
+            ? new Uri(url, UriKind.Absolute)
+            : new Uri($"http://127.0.0.1:{Read("DAPR_HTTP_PORT") ?? "3500"}/");
+        return (endpoint, Read("DAPR_API_TOKEN"));
+    }
+
+    public async Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync($"{_store}/{Uri.EscapeDataString(key)}?consistency=strong", cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return null;
+        }
+
+        // daprd sends the ETag unquoted, which the typed header parser rejects; read the raw value.
+        var etag = response.Headers.NonValidated.TryGetValues("ETag", out var values) ? values.ToString() : "";
+        var value = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return new StateItem(key, value, etag);
+    }
+
+    /// <summary>The keys that exist, by key; missing keys are absent from the result.</summary>
+    public async Task<Dictionary<string, StateItem>> BulkGetAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
+        using var response = await _http.PostAsJsonAsync($"{_store}/bulk", new BulkGetRequest([.. keys], Parallelism: 16), WireJson, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        var items = await response.Content.ReadFromJsonAsync<List<BulkGetItem>>(WireJson, cancellationToken) ?? [];
+        return items
+            .Where(item => item.Error is null && item.Data is { ValueKind: not JsonValueKind.Undefined and not JsonValueKind.Null })
+            .ToDictionary(item => item.Key, item => new StateItem(item.Key, item.Data!.Value, item.Etag ?? ""), StringComparer.Ordinal);
+    }
+
+    /// <summary>Saves one key if its etag still matches; false on a mismatch (daprd's 409).</summary>
+    public async Task<bool> TrySaveAsync(string key, JsonElement value, string etag, CancellationToken cancellationToken)
+    {
+        StateOperationRequest[] items = [new(key, value, etag, FirstWrite)];
+        using var response = await _http.PostAsJsonAsync(_store, items, WireJson, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Runs the operations as one state transaction; false when it failed as a whole, which daprd reports as
+    /// <c>500 ERR_STATE_TRANSACTION</c> for an etag mismatch and for any other failure of the store alike.
+    /// </summary>
+    public async Task<TransactionResult> TryTransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsJsonAsync($"{_store}/transaction", new TransactionRequest(operations), WireJson, cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return TransactionResult.Committed;
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Conflict || body.Contains("\"ERR_STATE_TRANSACTION\"", StringComparison.Ordinal))
+        {
+            return new TransactionResult(false, body);
+        }
+
+        throw Failure(response, body);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw Failure(response, await response.Content.ReadAsStringAsync(cancellationToken));
+        }
+    }
+
+    private static HttpRequestException Failure(HttpResponseMessage response, string body) =>
+        new($"The Dapr state API answered {(int)response.StatusCode} to {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.AbsolutePath}: {body}", null, response.StatusCode);
+
+    private sealed record BulkGetRequest(IReadOnlyList<string> Keys, int Parallelism);
+
+    private sealed record BulkGetItem(string Key, JsonElement? Data, string? Etag, string? Error);
+
+    private sealed record TransactionRequest(IReadOnlyList<StateOperation> Operations);
+
+    internal sealed record StateOptions(string Concurrency);
+
+    internal sealed record StateOperationRequest(string Key, JsonElement? Value, string? Etag, StateOptions? Options);
+
+    internal sealed record StateOperation(string Operation, StateOperationRequest Request)
+    {
+        public static StateOperation Upsert(string key, JsonElement value, string? etag) =>
+            new("upsert", new StateOperationRequest(key, value, etag, etag is null ? null : FirstWrite));
+
+        public static StateOperation Delete(string key, string? etag) =>
+            new("delete", new StateOperationRequest(key, null, etag, etag is null ? null : FirstWrite));
+    }
+}
+
+internal sealed record StateItem(string Key, JsonElement Value, string ETag);
+
+internal sealed record TransactionResult(bool IsCommitted, string? Failure = null)
+{
+    public static readonly TransactionResult Committed = new(true);
+}
