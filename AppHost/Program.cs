@@ -10,13 +10,16 @@ var postgres = builder.AddPostgres("postgres");
 var bookingDb = postgres.AddDatabase("bookingdb");
 var orderDb = postgres.AddDatabase("orderdb");
 var notificationDb = postgres.AddDatabase("notificationdb");
+var workflowDb = postgres.AddDatabase("workflowdb");
 
-// Every sidecar loads ../components (state store and pub/sub on Redis); the secrets they reference come from its environment.
+// Every sidecar loads ../components (state and pub/sub on Redis, the workflow store on Postgres for order only);
+// the secrets the components reference come from the sidecar's environment.
 var dapr = new DaprSidecarOptions { ResourcesPaths = ImmutableHashSet.Create(StringComparer.Ordinal, "../components") };
 void ComponentSecrets(IResourceBuilder<DaprSidecarResource> sidecar) => sidecar
     .WithEnvironment("REDIS_HOST", () => $"localhost:{cache.Resource.Port}")
     .WithEnvironment("REDIS_PASSWORD", () => cache.Resource.Password.Value)
-    .WaitFor(cache);
+    .WithEnvironment("WORKFLOW_STORE_CONNECTION_STRING", () => workflowDb.Resource.ConnectionString)
+    .WaitFor(cache).WaitFor(workflowDb);
 
 builder.AddProject<Projects.Booking>("booking")
     .WithReference(bookingDb).WithReference(cache)
