@@ -82,6 +82,35 @@ public sealed class LifetimeTests
         }
     }
 
+    [Fact]
+    public async Task A_missing_redis_server_is_reported_as_runtime_unhealthy_with_the_command_to_install_it()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("cloudscale-no-redis-").FullName;
+        var start = new ProcessStartInfo(Path.Combine(Path.GetDirectoryName(Environment.ProcessPath)!, "dotnet"))
+        {
+            ArgumentList = { new Projects.TinyAppHost().TargetPath, "--AppHost:EphemeralData=true", $"--AppHost:DataDirectory={dataDirectory}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // Only dotnet's own directory on PATH: the AppHost finds dotnet but not redis-server.
+        start.Environment["PATH"] = Path.GetDirectoryName(Environment.ProcessPath)!;
+        using var process = Process.Start(start)!;
+        try
+        {
+            var output = new ProcessOutput(process);
+            await Poll.UntilAsync(() => output.Text.Contains("RuntimeUnhealthy", StringComparison.Ordinal), Deadline, () => "No RuntimeUnhealthy state:\n" + output.Text);
+
+            Assert.Contains("cache", output.Text.Split('\n').First(line => line.Contains("RuntimeUnhealthy", StringComparison.Ordinal)), StringComparison.Ordinal);
+            Assert.Contains("apt-get install -y redis-server", output.Text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
     private static async Task RunAsync(string dataDirectory, bool ephemeral, Func<IConnectionMultiplexer, NpgsqlConnection, Task> use)
     {
         await using var builder = DistributedApplicationTestingBuilder.Create();

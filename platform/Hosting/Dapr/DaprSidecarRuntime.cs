@@ -7,10 +7,7 @@ public sealed record DaprSidecarRuntime(string Command, IReadOnlyList<string> Le
 {
     public static DaprSidecarRuntime Find()
     {
-        var daprd = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, "daprd"))
-            .FirstOrDefault(File.Exists);
-        if (daprd is not null)
+        if (Orchestration.Prerequisites.FindOnPath("daprd") is { } daprd)
         {
             return new DaprSidecarRuntime(daprd, [], IsDaprd: true);
         }

@@ -100,7 +100,8 @@ internal sealed partial class Orchestrator(
         catch (Exception exception) when (exception is DistributedApplicationException or IOException or System.ComponentModel.Win32Exception or Npgsql.NpgsqlException)
         {
             LogFailedToStart(logger, resource.Name, exception.Message);
-            await notifications.PublishUpdateAsync(resource, snapshot => snapshot with { State = KnownResourceStates.FailedToStart, Message = exception.Message });
+            var state = exception is MissingPrerequisiteException ? KnownResourceStates.RuntimeUnhealthy : KnownResourceStates.FailedToStart;
+            await notifications.PublishUpdateAsync(resource, snapshot => snapshot with { State = state, Message = exception.Message });
         }
     }
 

@@ -4,7 +4,7 @@ namespace Aspire.Hosting.Orchestration;
 internal static class Prerequisites
 {
     public static string RedisServer() => FindOnPath("redis-server")
-        ?? throw new DistributedApplicationException("redis-server was not found. Install it with: sudo apt-get install -y redis-server");
+        ?? throw new MissingPrerequisiteException("redis-server was not found. Install it with: sudo apt-get install -y redis-server");
 
     public static string PostgresBinDirectory() =>
         (Directory.Exists("/usr/lib/postgresql")
@@ -14,10 +14,13 @@ internal static class Prerequisites
                 .Select(directory => Path.Combine(directory, "bin"))
                 .FirstOrDefault()
             : null)
-        ?? throw new DistributedApplicationException("PostgreSQL server binaries were not found. Install them with: sudo apt-get install -y postgresql postgresql-contrib");
+        ?? throw new MissingPrerequisiteException("PostgreSQL server binaries were not found. Install them with: sudo apt-get install -y postgresql postgresql-contrib");
 
     public static string? FindOnPath(string binary) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(directory => Path.Combine(directory, binary))
             .FirstOrDefault(File.Exists);
 }
+
+/// <summary>Something the machine must provide is missing; reported as <c>RuntimeUnhealthy</c>, as Aspire reports a missing container runtime.</summary>
+public sealed class MissingPrerequisiteException(string message) : DistributedApplicationException(message);

@@ -47,7 +47,8 @@ internal sealed class RedisRunner(RedisResource redis, OrchestrationContext cont
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         var directory = Directory.CreateDirectory(Context.DataDirectoryOf(redis)).FullName;
-        Supervise(() => new ProcessStartInfo(Prerequisites.RedisServer())
+        var redisServer = Prerequisites.RedisServer();
+        Supervise(() => new ProcessStartInfo(redisServer)
         {
             ArgumentList =
             {

@@ -4,6 +4,8 @@
 # When the owner exits for any reason (including kill -9), it kills every process named by a *.pid file
 # under ROOT_DIR and removes ROOT_DIR, so a killed owner leaves no process and no temporary directory behind.
 set -u
+# The owner's PATH may be anything; what this script runs lives here.
+PATH=/usr/bin:/bin:$PATH
 owner=$1
 root=$2
 trap '' HUP INT TERM

@@ -1,4 +1,9 @@
+using CloudScale.Notification.IntegrationEvents;
+using CloudScale.Notification.Migrations;
+using CloudScale.Notification.Notifications;
 using CloudScale.ServiceDefaults.Health;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 
 namespace CloudScale.Notification.Extensions;
 
@@ -11,5 +16,26 @@ internal static class ApplicationServiceExtensions
         builder.AddRedisClient("cache");
         builder.Services.AddDaprClient();
         builder.Services.AddHealthChecks().AddDaprSidecar();
+
+        // Only the sidecar, presenting APP_API_TOKEN, may deliver integration events.
+        builder.Services.AddAuthentication().AddDapr();
+        builder.Services.AddAuthorization(options => options.AddDapr());
+
+        builder.Services.AddOptions<NotificationOptions>()
+            .BindConfiguration(NotificationOptions.SectionName)
+            .Validate(options => options.UnreadCountCacheDuration > TimeSpan.Zero, "Notification:UnreadCountCacheDuration must be positive.")
+            .Validate(options => options.StreamHeartbeatInterval > TimeSpan.Zero, "Notification:StreamHeartbeatInterval must be positive.")
+            .ValidateOnStart();
+
+        // Hosted services start before Kestrel listens: the schema is in place before the first request.
+        builder.Services.AddHostedService<SchemaMigrator>();
+
+        builder.Services.AddSingleton<NotificationStore>();
+        builder.Services.AddSingleton<RedisBestEffort>();
+        builder.Services.AddSingleton<UnreadCounter>();
+        builder.Services.AddSingleton<NotificationBroadcast>();
+        builder.Services.AddSingleton<NotificationInbox>();
+        builder.Services.AddSingleton<IntegrationEventReceiver>();
+        builder.Services.AddOpenApi();
     }
 }

@@ -1,0 +1,3 @@
+using CloudScale.Testing;
+
+[assembly: AssemblyFixture(typeof(TestServers))]
