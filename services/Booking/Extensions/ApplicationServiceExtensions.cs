@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using CloudScale.Booking.Migrations;
 using CloudScale.Booking.Reservations;
 using CloudScale.Booking.Rooms;
 using CloudScale.ServiceDefaults.Health;
@@ -23,7 +22,7 @@ internal static class ApplicationServiceExtensions
             .ValidateOnStart();
 
         // Hosted services start in registration order and before Kestrel listens: the schema is in place before anything uses it.
-        builder.Services.AddHostedService<SchemaMigrator>();
+        builder.Services.AddSchemaMigrations(typeof(ApplicationServiceExtensions).Assembly);
         builder.Services.AddHostedService<ExpiredHoldSweeper>();
 
         builder.Services.AddSingleton<RoomStore>();

@@ -1,5 +1,4 @@
 using CloudScale.Notification.IntegrationEvents;
-using CloudScale.Notification.Migrations;
 using CloudScale.Notification.Notifications;
 using CloudScale.ServiceDefaults.Health;
 using Microsoft.AspNetCore.Authentication;
@@ -28,7 +27,7 @@ internal static class ApplicationServiceExtensions
             .ValidateOnStart();
 
         // Hosted services start before Kestrel listens: the schema is in place before the first request.
-        builder.Services.AddHostedService<SchemaMigrator>();
+        builder.Services.AddSchemaMigrations(typeof(ApplicationServiceExtensions).Assembly);
 
         builder.Services.AddSingleton<NotificationStore>();
         builder.Services.AddSingleton<RedisBestEffort>();

@@ -3,20 +3,19 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace CloudScale.Notification.Migrations;
+namespace CloudScale.ServiceDefaults.Data;
 
 /// <summary>
-/// One embedded <c>Migrations/NNNN_name.sql</c> file. Its checksum is recorded when it is applied, so that editing an
+/// One <c>Migrations/NNNN_name.sql</c> file embedded in a service's assembly. Its checksum is recorded when it is applied, so that editing an
 /// applied migration (instead of adding a new one) stops start-up instead of leaving databases that differ.
 /// </summary>
 internal sealed record Migration(int Version, string Name, string Sql, string Checksum)
 {
     private const string ResourcePrefix = "Migrations/";
 
-    /// <summary>Every migration embedded in this assembly, in version order.</summary>
-    public static IReadOnlyList<Migration> LoadEmbedded()
+    /// <summary>Every migration embedded in <paramref name="assembly"/>, in version order.</summary>
+    public static IReadOnlyList<Migration> LoadEmbedded(Assembly assembly)
     {
-        var assembly = typeof(Migration).Assembly;
         return [.. assembly.GetManifestResourceNames()
             .Where(resource => resource.StartsWith(ResourcePrefix, StringComparison.Ordinal) && resource.EndsWith(".sql", StringComparison.Ordinal))
             .Select(resource => Load(assembly, resource))

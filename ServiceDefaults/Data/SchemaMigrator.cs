@@ -1,22 +1,35 @@
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace CloudScale.Booking.Migrations;
+namespace CloudScale.ServiceDefaults.Data;
 
 /// <summary>
-/// Brings bookingdb to the schema this build expects before the service takes traffic (hosted services start before
-/// Kestrel listens). Pending migrations run in version order in one transaction under a transaction-scoped advisory
+/// Brings a service's database to the schema its build expects before the service takes traffic (hosted services
+/// start before Kestrel listens). Pending migrations run in version order in one transaction under a transaction-scoped advisory
 /// lock: replicas starting together queue on the lock and each migration is applied once; a failure rolls everything
 /// back and stops start-up with the migration's name and Postgres's message.
 /// </summary>
-internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMigrator> logger) : IHostedService
+internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, Assembly migrations, ILogger<SchemaMigrator> logger) : IHostedService
 {
+    private static readonly ActivitySource Source = new("CloudScale.Migrations");
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        using var activity = BookingTelemetry.Source.StartActivity("booking.migrate");
+        var service = migrations.GetName().Name!;
+        using var activity = Source.StartActivity("migrate");
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        activity?.SetTag("db.namespace", connection.Database);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext(@service || ' schema migrations'))", connection, transaction))
+        {
+            lockCommand.Parameters.AddWithValue("service", service);
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await ExecuteAsync(connection, transaction, """
-            SELECT pg_advisory_xact_lock(hashtext('CloudScale.Booking schema migrations'));
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version    integer PRIMARY KEY,
                 name       text NOT NULL,
@@ -27,7 +40,7 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogge
 
         var applied = await ReadAppliedAsync(connection, transaction, cancellationToken);
         var pending = 0;
-        foreach (var migration in Migration.LoadEmbedded())
+        foreach (var migration in Migration.LoadEmbedded(migrations))
         {
             if (applied.TryGetValue(migration.Version, out var appliedChecksum))
             {
@@ -60,7 +73,7 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogge
         }
 
         await transaction.CommitAsync(cancellationToken);
-        activity?.SetTag("booking.migrations.applied", pending);
+        activity?.SetTag("cloudscale.migrations.applied", pending);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
