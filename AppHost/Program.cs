@@ -27,8 +27,12 @@ builder.AddProject<Projects.Booking>("booking")
     .WithDaprSidecar(dapr, ComponentSecrets)
     .WithHttpHealthCheck("/health");
 
+// The external payment provider, simulated: latency, decline and error rates change at run time (PUT /admin/behaviour).
+var payments = builder.AddProject<Projects.PaymentSimulator>("payments")
+    .WithHttpHealthCheck("/health");
+
 builder.AddProject<Projects.Order>("order")
-    .WithReference(orderDb).WithReference(cache)
+    .WithReference(orderDb).WithReference(cache).WithReference(payments)
     .WaitFor(orderDb).WaitFor(cache)
     .WithDaprSidecar(dapr, ComponentSecrets)
     .WithHttpHealthCheck("/health");

@@ -1,3 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CloudScale.Order.Orders;
+using CloudScale.Order.Outbox;
+using CloudScale.Order.Payments;
 using CloudScale.ServiceDefaults.Health;
 
 namespace CloudScale.Order.Extensions;
@@ -11,5 +16,25 @@ internal static class ApplicationServiceExtensions
         builder.AddRedisClient("cache");
         builder.Services.AddDaprClient();
         builder.Services.AddHealthChecks().AddDaprSidecar();
+
+        builder.Services.AddOptions<OutboxOptions>()
+            .BindConfiguration(OutboxOptions.SectionName)
+            .Validate(options => !string.IsNullOrWhiteSpace(options.PubSubName), "Outbox:PubSubName is required.")
+            .Validate(options => options.PollInterval > TimeSpan.Zero, "Outbox:PollInterval must be positive.")
+            .Validate(options => options.BatchSize is > 0 and <= 10_000, "Outbox:BatchSize must be between 1 and 10000.")
+            .Validate(options => options.MaxRetryDelay >= options.PollInterval, "Outbox:MaxRetryDelay must be at least Outbox:PollInterval.")
+            .ValidateOnStart();
+
+        // Hosted services start in registration order and before Kestrel listens: the schema is in place before anything uses it.
+        builder.Services.AddSchemaMigrations(typeof(ApplicationServiceExtensions).Assembly);
+        builder.Services.AddHostedService<OutboxRelay>();
+
+        builder.Services.AddSingleton<OrderStore>();
+        builder.AddPaymentProvider();
+
+        // Statuses travel as "pending", "confirmed", "cancelled".
+        builder.Services.ConfigureHttpJsonOptions(options =>
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+        builder.Services.AddOpenApi();
     }
 }

@@ -1,0 +1,24 @@
+using CloudScale.Order.Orders;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CloudScale.Order.Api;
+
+/// <summary>The problem details (RFC 9457) Order answers with, each with a stable <c>type</c> a client can branch on.</summary>
+internal static class Problems
+{
+    private const string TypeBase = "https://cloudscale.dev/problems/";
+
+    public static ProblemHttpResult OrderNotFound(Guid orderId) =>
+        Problem(StatusCodes.Status404NotFound, "order-not-found", "Order not found", $"There is no order {orderId}.");
+
+    public static ProblemHttpResult IdempotencyKeyReused(string key) =>
+        Problem(StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "Idempotency key reused",
+            $"The Idempotency-Key '{key}' was already used for a different request; use a new key for a new order.");
+
+    public static ProblemHttpResult OrderAlreadyFinal(CustomerOrder order) =>
+        Problem(StatusCodes.Status409Conflict, "order-final", "Order already final",
+            $"Order {order.Id} is already {order.Status.ToString().ToLowerInvariant()} and can no longer be cancelled.");
+
+    private static ProblemHttpResult Problem(int status, string type, string title, string detail) =>
+        TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + type);
+}

@@ -1,0 +1,14 @@
+using CloudScale.Order.Orders;
+
+namespace CloudScale.Order.Extensions;
+
+internal static class OrderApiExtensions
+{
+    /// <summary>Order's HTTP API (see README.md) and its OpenAPI document at /openapi/v1.json.</summary>
+    public static WebApplication MapOrderApi(this WebApplication app)
+    {
+        app.MapOpenApi();
+        app.MapOrdersApi();
+        return app;
+    }
+}

@@ -1,0 +1,46 @@
+using CloudScale.Order.Extensions;
+using CloudScale.ServiceDefaults.Resilience;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace CloudScale.Order.Tests;
+
+/// <summary>The Order service composed exactly as its Program.cs does.</summary>
+internal static class OrderService
+{
+    /// <summary>
+    /// Order on <paramref name="database"/>, publishing through the sidecar at <paramref name="sidecar"/> (nothing needs
+    /// to listen there). The relay polls every 100 ms and the sidecar client retries at once, so that a test sees an outbox
+    /// row move within a second instead of after production's backoff.
+    /// </summary>
+    public static Task<InProcessApp> StartOrderAsync(
+        string database, string redis, Uri sidecar, IReadOnlyDictionary<string, string?>? settings = null) =>
+        InProcessApp.StartAsync(
+            new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal), StringComparer.Ordinal)
+            {
+                ["ConnectionStrings:orderdb"] = database,
+                ["ConnectionStrings:cache"] = redis,
+                ["DAPR_HTTP_ENDPOINT"] = sidecar.ToString(),
+                ["Outbox:PollInterval"] = "00:00:00.100",
+                ["Outbox:MaxRetryDelay"] = "00:00:00.400",
+            },
+            builder =>
+            {
+                builder.AddServiceDefaults();
+                builder.AddApplicationServices();
+                builder.Services.AddHttpClient("dapr").ConfigureStandardResilience(options =>
+                {
+                    options.Retry.MaxRetryAttempts = 1;
+                    options.Retry.Delay = TimeSpan.FromMilliseconds(10);
+                });
+            },
+            app =>
+            {
+                app.MapDefaultEndpoints();
+                app.MapOrderApi();
+            });
+
+    /// <summary>A loopback address where nothing listens (yet): a sidecar that is down.</summary>
+    public static Uri UnusedEndpoint(int? port = null) => new($"http://127.0.0.1:{port ?? Resources.FreeLoopbackPort()}/");
+}

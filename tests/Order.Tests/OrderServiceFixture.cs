@@ -1,0 +1,27 @@
+namespace CloudScale.Order.Tests;
+
+/// <summary>A class fixture: a fresh database on the shared Postgres, the shared Redis, and one Order service on them (no sidecar).</summary>
+public class OrderServiceFixture(TestServers servers) : IAsyncLifetime
+{
+    private InProcessApp? _service;
+
+    public string Database { get; private set; } = "";
+
+    public HttpClient Client => (_service ?? throw new InvalidOperationException("The service starts in InitializeAsync.")).Client;
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        Database = await servers.CreateDatabaseAsync();
+        _service = await OrderService.StartOrderAsync(Database, (await servers.RedisAsync()).ConnectionString, OrderService.UnusedEndpoint());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_service is not null)
+        {
+            await _service.DisposeAsync();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using CloudScale.Order.Orders;
+using Dapr;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using static CloudScale.Order.Tests.OrderClient;
+
+namespace CloudScale.Order.Tests;
+
+public sealed class OutboxRelayTests(TestServers servers)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
+
+    /// <summary>A stand-in for Notification: an app whose sidecar delivers <c>order.cancelled</c> to <paramref name="handler"/>.</summary>
+    private static Task<InProcessApp> StartSubscriberAsync(Delegate handler) => InProcessApp.StartAsync(
+        new Dictionary<string, string?>(StringComparer.Ordinal),
+        _ => { },
+        app =>
+        {
+            app.UseCloudEvents();
+            app.MapSubscribeHandler();
+            app.MapPost("/order-cancelled", handler).WithTopic("pubsub", "order.cancelled");
+        });
+
+    [Fact]
+    public async Task An_event_written_while_the_sidecar_is_down_is_retried_then_published_once_it_is_up()
+    {
+        var database = await servers.CreateDatabaseAsync();
+        var redis = await servers.RedisAsync();
+        var received = new ConcurrentQueue<JsonElement>();
+        await using var subscriber = await StartSubscriberAsync((HttpContext context) => received.Enqueue(context.GetCloudEvent()!.Value));
+        var sidecarPort = Resources.FreeLoopbackPort();
+        await using var order = await OrderService.StartOrderAsync(database, redis.ConnectionString, OrderService.UnusedEndpoint(sidecarPort));
+        using var placedResponse = await order.Client.PlaceOrderAsync(OrderBody("judy"), Guid.NewGuid().ToString());
+        var placed = await placedResponse.ReadAsync<CustomerOrder>(HttpStatusCode.Accepted);
+        using var cancel = await order.Client.PostEmptyAsync($"/orders/{placed.Id}/cancel");
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+
+        // The sidecar is not there: the relay keeps the row and counts its attempts.
+        await Poll.UntilAsync(
+            async () => await Sql.ScalarAsync<int>(database, "SELECT coalesce(max(attempts), 0) FROM outbox WHERE published_at IS NULL AND last_error IS NOT NULL") >= 2,
+            Deadline);
+        var eventId = await Sql.ScalarAsync<Guid>(database, "SELECT id FROM outbox");
+
+        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("order", Resources.Folder(Resources.RedisPubSub("pubsub", redis.ConnectionString)))
+        {
+            HttpPort = sidecarPort,
+            AppPort = subscriber.Port,
+        });
+
+        await Poll.UntilAsync(() => !received.IsEmpty, Deadline, () => $"Sidecar output:\n{sidecar.Output}");
+        var cloudEvent = Assert.Single(received);
+        Assert.Equal(eventId.ToString(), cloudEvent.GetProperty("id").GetString());
+        Assert.Equal("cloudscale.order.cancelled.v1", cloudEvent.GetProperty("type").GetString());
+        Assert.Equal("order.cancelled", cloudEvent.GetProperty("topic").GetString());
+        var data = cloudEvent.GetProperty("data");
+        Assert.Equal((placed.Id, "judy", "customer-cancelled"),
+            (data.GetProperty("orderId").GetGuid(), data.GetProperty("customerId").GetString(), data.GetProperty("reason").GetString()));
+        await Poll.UntilAsync(
+            async () => await Sql.ScalarAsync<bool>(database, "SELECT published_at IS NOT NULL FROM outbox WHERE id = @id", ("id", eventId)),
+            Deadline);
+    }
+
+    [Fact]
+    public async Task Every_event_of_a_running_service_is_delivered_once_and_marked_published()
+    {
+        var database = await servers.CreateDatabaseAsync();
+        var redis = await servers.RedisAsync();
+        var received = new ConcurrentQueue<Guid>();
+        await using var subscriber = await StartSubscriberAsync((JsonElement data) => received.Enqueue(data.GetProperty("orderId").GetGuid()));
+        await using var sidecar = await DaprSidecar.StartAsync(
+            new SidecarSettings("order", Resources.Folder(Resources.RedisPubSub("pubsub", redis.ConnectionString))) { AppPort = subscriber.Port });
+        await using var order = await OrderService.StartOrderAsync(database, redis.ConnectionString, sidecar.HttpEndpoint);
+
+        var cancelled = new List<Guid>();
+        for (var index = 0; index < 5; index++)
+        {
+            using var placedResponse = await order.Client.PlaceOrderAsync(OrderBody($"kim-{index}"), Guid.NewGuid().ToString());
+            var placed = await placedResponse.ReadAsync<CustomerOrder>(HttpStatusCode.Accepted);
+            using var cancel = await order.Client.PostEmptyAsync($"/orders/{placed.Id}/cancel");
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+            cancelled.Add(placed.Id);
+        }
+
+        await Poll.UntilAsync(() => received.Count >= cancelled.Count, Deadline, () => $"{received.Count} received. Sidecar output:\n{sidecar.Output}");
+        // The sidecar delivers concurrently, so arrival order is not publication order; each arrives once.
+        Assert.Equal(cancelled.Order(), received.Order());
+        await Poll.UntilAsync(async () => await Sql.ScalarAsync<long>(database, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0, Deadline);
+    }
+}
