@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Errors;
 using CloudScale.Booking.Api;
 
 namespace CloudScale.Booking.Rooms;

@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Errors;
 using CloudScale.Order.Api;
 
 namespace CloudScale.Order.Orders;

@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Errors;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;

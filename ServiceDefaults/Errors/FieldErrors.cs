@@ -1,9 +1,10 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace CloudScale.Order.Api;
+namespace CloudScale.ServiceDefaults.Errors;
 
 /// <summary>What is wrong with a request, field by field (JSON names), answered as a 400 validation problem.</summary>
-internal sealed class FieldErrors
+public sealed class FieldErrors
 {
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
