@@ -86,7 +86,9 @@ public sealed class LifetimeTests
     public async Task A_missing_redis_server_is_reported_as_runtime_unhealthy_with_the_command_to_install_it()
     {
         var dataDirectory = Directory.CreateTempSubdirectory("cloudscale-no-redis-").FullName;
-        var start = new ProcessStartInfo(Path.Combine(Path.GetDirectoryName(Environment.ProcessPath)!, "dotnet"))
+        // The runtime lives in <dotnet root>/shared/Microsoft.NETCore.App/<version>/.
+        var dotnetRoot = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        var start = new ProcessStartInfo(Path.Combine(dotnetRoot, "dotnet"))
         {
             ArgumentList = { new Projects.TinyAppHost().TargetPath, "--AppHost:EphemeralData=true", $"--AppHost:DataDirectory={dataDirectory}" },
             RedirectStandardOutput = true,
@@ -94,7 +96,7 @@ public sealed class LifetimeTests
             UseShellExecute = false,
         };
         // Only dotnet's own directory on PATH: the AppHost finds dotnet but not redis-server.
-        start.Environment["PATH"] = Path.GetDirectoryName(Environment.ProcessPath)!;
+        start.Environment["PATH"] = dotnetRoot;
         using var process = Process.Start(start)!;
         try
         {
