@@ -1,1 +1,2 @@
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[assembly: AssemblyFixture(typeof(CloudScale.Testing.TestServers))]
