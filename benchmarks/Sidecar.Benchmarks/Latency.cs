@@ -44,4 +44,7 @@ internal static class Latency
 internal sealed record ScenarioResult(string Operation, int Callers, LatencySummary Direct, LatencySummary ThroughSidecar, double AddedP50Ms);
 
 internal sealed record BenchmarkReport(
-    string Sidecar, int Cores, double SecondsPerMeasurement, IReadOnlyList<ScenarioResult> Results, double SidecarResidentMb, double SidecarPeakResidentMb);
+    string Sidecar, int Cores, double SecondsPerMeasurement, IReadOnlyList<ScenarioResult> Results, SidecarMemory SidecarMemory);
+
+/// <summary>The larger sidecar's memory in MB.</summary>
+internal sealed record SidecarMemory(double ResidentMb, double PeakResidentMb, double AnonymousMb, double ProportionalMb);

@@ -74,9 +74,8 @@ try
         }
     }
 
-    var memory = new[] { caller.Memory(), targetSidecar.Memory() };
-    var report = new BenchmarkReport(SidecarProcess.Runtime, Environment.ProcessorCount, duration.TotalSeconds, results,
-        memory.Max(entry => entry.ResidentMb), memory.Max(entry => entry.PeakResidentMb));
+    var memory = new[] { caller.Memory(), targetSidecar.Memory() }.MaxBy(entry => entry.ResidentMb)!;
+    var report = new BenchmarkReport(SidecarProcess.Runtime, Environment.ProcessorCount, duration.TotalSeconds, results, memory);
     Print(report);
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
     await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
@@ -117,7 +116,9 @@ static void Print(BenchmarkReport report)
             $"{result.Operation,-20} {result.Callers,7} | {direct.P50Ms,10:0.000} {direct.P90Ms,7:0.000} {direct.P99Ms,7:0.000} {direct.PerSecond,8:0} | {sidecar.P50Ms,11:0.000} {sidecar.P90Ms,7:0.000} {sidecar.P99Ms,7:0.000} {sidecar.PerSecond,8:0} | {result.AddedP50Ms,9:0.000}"));
     }
 
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Sidecar memory: {report.SidecarResidentMb:0.0} MB resident now, {report.SidecarPeakResidentMb:0.0} MB peak"));
+    var memory = report.SidecarMemory;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"Sidecar memory: {memory.ResidentMb:0.0} MB resident ({memory.PeakResidentMb:0.0} MB peak), of which {memory.AnonymousMb:0.0} MB private; {memory.ProportionalMb:0.0} MB proportional (PSS)"));
 }
 
 static string Components(RedisServer redis)

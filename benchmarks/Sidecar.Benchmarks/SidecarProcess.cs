@@ -63,13 +63,19 @@ internal sealed class SidecarProcess : IAsyncDisposable
         return sidecar;
     }
 
-    /// <summary>Resident and peak resident memory, from /proc.</summary>
-    public (double ResidentMb, double PeakResidentMb) Memory()
+    /// <summary>
+    /// Resident memory (/proc status: now and peak), and of it what the process alone holds (anonymous: heaps, stacks,
+    /// JIT code) and its proportional share of everything (PSS: shared framework files counted once per sharer).
+    /// </summary>
+    public SidecarMemory Memory()
     {
         var status = File.ReadAllLines($"/proc/{_process.Id}/status");
-        return (Kilobytes("VmRSS:") / 1024.0, Kilobytes("VmHWM:") / 1024.0);
+        var rollup = File.ReadAllLines($"/proc/{_process.Id}/smaps_rollup");
+        return new SidecarMemory(Kilobytes(status, "VmRSS:") / 1024.0, Kilobytes(status, "VmHWM:") / 1024.0,
+            Kilobytes(rollup, "Anonymous:") / 1024.0, Kilobytes(rollup, "Pss:") / 1024.0);
 
-        long Kilobytes(string field) => long.Parse(status.First(line => line.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim().Split(' ')[0]);
+        static long Kilobytes(string[] lines, string field) =>
+            long.Parse(lines.First(line => line.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim().Split(' ')[0]);
     }
 
     public async ValueTask DisposeAsync()
