@@ -45,6 +45,28 @@ public sealed class HttpRetryStrategyOptions : RetryStrategyOptions<HttpResponse
 
     /// <summary>When the response carries <c>Retry-After</c>, wait what the server asked instead of the backoff.</summary>
     public bool ShouldRetryAfterHeader { get; set; } = true;
+
+    /// <summary>
+    /// Retries only requests that are safe to repeat: POST, PUT, PATCH, DELETE and CONNECT are sent once, as
+    /// Microsoft.Extensions.Http.Resilience's option of the same name does. For clients whose writes are not idempotent,
+    /// or whose server applies its own retry policy (a Dapr sidecar).
+    /// </summary>
+    public void DisableForUnsafeHttpMethods()
+    {
+        var shouldHandle = ShouldHandle;
+        ShouldHandle = args => args.Context.Properties.TryGetValue(HttpResilienceContext.RequestMessage, out var request) && IsUnsafe(request.Method)
+            ? ValueTask.FromResult(false)
+            : shouldHandle(args);
+    }
+
+    private static bool IsUnsafe(HttpMethod method) =>
+        method == HttpMethod.Post || method == HttpMethod.Put || method == HttpMethod.Patch || method == HttpMethod.Delete || method == HttpMethod.Connect;
+}
+
+/// <summary>What the standard pipeline knows about the call it runs.</summary>
+public static class HttpResilienceContext
+{
+    public static readonly ResiliencePropertyKey<HttpRequestMessage> RequestMessage = new("CloudScale.Http.RequestMessage");
 }
 
 public sealed class HttpCircuitBreakerStrategyOptions : CircuitBreakerStrategyOptions<HttpResponseMessage>

@@ -75,6 +75,7 @@ internal sealed class StandardResilienceHandler(HttpResiliencePipelines pipeline
         }
 
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(HttpResilienceContext.RequestMessage, request);
         try
         {
             var outcome = await client.Pipeline.ExecuteOutcomeAsync(

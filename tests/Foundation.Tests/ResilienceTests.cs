@@ -35,6 +35,8 @@ public sealed class ResilienceTests : IAsyncLifetime
             context.Response.Headers.RetryAfter = "1";
             return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
         });
+        _upstream.MapPost("/fails/{times:int}/{status:int}", (int times, int status, HttpContext context) =>
+            Hit(context) <= times ? Results.StatusCode(status) : Results.Text("ok"));
         await _upstream.StartAsync();
     }
 
@@ -50,6 +52,25 @@ public sealed class ResilienceTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(3, HitsOf("/fails/2/503"));
+    }
+
+    [Fact]
+    public async Task With_unsafe_methods_disabled_a_post_is_sent_once_and_a_get_still_retried()
+    {
+        using var host = ClientHost(options =>
+        {
+            options.Retry.Delay = TimeSpan.FromMilliseconds(10);
+            options.Retry.DisableForUnsafeHttpMethods();
+        });
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("upstream");
+
+        using var post = await client.PostAsync(Url("/fails/1/503"), content: null, TestContext.Current.CancellationToken);
+        using var get = await client.GetAsync(Url("/fails/1/500"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, post.StatusCode);
+        Assert.Equal(1, HitsOf("/fails/1/503"));
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(2, HitsOf("/fails/1/500"));
     }
 
     [Fact]

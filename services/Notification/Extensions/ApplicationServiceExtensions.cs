@@ -1,6 +1,7 @@
 using CloudScale.Notification.IntegrationEvents;
 using CloudScale.Notification.Notifications;
 using CloudScale.ServiceDefaults.Health;
+using CloudScale.ServiceDefaults.Resilience;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 
@@ -13,7 +14,8 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("notificationdb");
         builder.AddRedisClient("cache");
-        builder.Services.AddDaprClient();
+        // The sidecar applies the Resiliency policies; a publish or state write that failed is not blindly sent again.
+        builder.Services.AddDaprClient().ConfigureStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
         builder.Services.AddHealthChecks().AddDaprSidecar();
 
         // Only the sidecar, presenting APP_API_TOKEN, may deliver integration events.

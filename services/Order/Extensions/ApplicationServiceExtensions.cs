@@ -4,6 +4,7 @@ using CloudScale.Order.Orders;
 using CloudScale.Order.Outbox;
 using CloudScale.Order.Payments;
 using CloudScale.ServiceDefaults.Health;
+using CloudScale.ServiceDefaults.Resilience;
 
 namespace CloudScale.Order.Extensions;
 
@@ -14,7 +15,8 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("orderdb");
         builder.AddRedisClient("cache");
-        builder.Services.AddDaprClient();
+        // The sidecar applies the Resiliency policies; a publish or state write that failed is not blindly sent again.
+        builder.Services.AddDaprClient().ConfigureStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
         builder.Services.AddHealthChecks().AddDaprSidecar();
 
         builder.Services.AddOptions<OutboxOptions>()
