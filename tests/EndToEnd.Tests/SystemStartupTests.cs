@@ -10,7 +10,7 @@ namespace CloudScale.EndToEnd.Tests;
 /// <summary>CloudScale's own AppHost, started as a developer starts it, through the testing builder.</summary>
 public sealed class SystemStartupTests
 {
-    private static readonly string[] Services = ["booking", "order", "notification"];
+    private static readonly (string Service, string Database)[] Services = [("booking", "bookingdb"), ("order", "orderdb"), ("notification", "notificationdb")];
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -28,13 +28,19 @@ public sealed class SystemStartupTests
         var apiToken = builder.Resources.OfType<ParameterResource>().Single(parameter => parameter.Name == "dapr-api-token").Value;
         using var sidecar = app.CreateHttpClient("order-dapr");
         sidecar.DefaultRequestHeaders.Add("dapr-api-token", apiToken);
-        foreach (var service in Services)
+        foreach (var (service, database) in Services)
         {
             using var response = await sidecar.GetAsync(new Uri($"/v1.0/invoke/{service}/method/health", UriKind.Relative), Cancellation);
             var body = await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation);
 
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("Healthy", body.GetProperty("status").GetString());
+            // Readiness covers every dependency: the service's database, Redis and its own sidecar.
+            var checks = body.GetProperty("checks").EnumerateArray()
+                .ToDictionary(check => check.GetProperty("name").GetString()!, check => check.GetProperty("status").GetString(), StringComparer.Ordinal);
+            Assert.Equal("Healthy", checks[database]);
+            Assert.Equal("Healthy", checks["cache"]);
+            Assert.Equal("Healthy", checks["dapr"]);
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using CloudScale.Booking.Reservations;
 using CloudScale.Booking.Rooms;
 using CloudScale.ServiceDefaults.Health;
+using CloudScale.ServiceDefaults.Resilience;
 
 namespace CloudScale.Booking.Extensions;
 
@@ -13,6 +14,9 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("bookingdb");
         builder.AddRedisClient("cache");
+        // The sidecar applies the Resiliency policies; a publish or state write that failed is not blindly sent again.
+        builder.Services.AddDaprClient().ConfigureStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
+        builder.Services.AddHealthChecks().AddDaprSidecar();
 
         builder.Services.AddOptions<BookingOptions>()
             .BindConfiguration(BookingOptions.SectionName)
