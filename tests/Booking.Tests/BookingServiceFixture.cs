@@ -5,7 +5,7 @@ namespace CloudScale.Booking.Tests;
 /// <summary>A class fixture: a fresh database on the shared Postgres, the shared Redis, and one Booking service on them.</summary>
 public class BookingServiceFixture(TestServers servers) : IAsyncLifetime
 {
-    private BookingService? _service;
+    private InProcessApp? _service;
 
     public TestServers Servers => servers;
 

@@ -60,7 +60,7 @@ public sealed class HoldExpiryTests(TestServers servers)
         return new LapsingHold(service, database, room, hold);
     }
 
-    private sealed record LapsingHold(BookingService Service, string Database, Room Room, Reservation Hold) : IAsyncDisposable
+    private sealed record LapsingHold(InProcessApp Service, string Database, Room Room, Reservation Hold) : IAsyncDisposable
     {
         /// <summary>The status column itself, which only the sweeper or a later hold changes (reads report lapsed holds as expired).</summary>
         public Task<string> StoredStatusAsync() =>

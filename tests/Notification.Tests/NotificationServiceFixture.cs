@@ -7,7 +7,7 @@ namespace CloudScale.Notification.Tests;
 /// <summary>A class fixture: a fresh database on the shared Postgres, the shared Redis, one Notification service on them, and a Redis client to observe it.</summary>
 public sealed class NotificationServiceFixture(TestServers servers) : IAsyncLifetime
 {
-    private NotificationService? _service;
+    private InProcessApp? _service;
     private ConnectionMultiplexer? _redis;
 
     public string Database { get; private set; } = "";
@@ -27,7 +27,7 @@ public sealed class NotificationServiceFixture(TestServers servers) : IAsyncLife
     }
 
     /// <summary>Another replica on the same database and Redis.</summary>
-    internal Task<NotificationService> StartReplicaAsync() => NotificationService.StartAsync(Database, RedisConnectionString);
+    internal Task<InProcessApp> StartReplicaAsync() => NotificationService.StartAsync(Database, RedisConnectionString);
 
     /// <summary>How many notifications the database holds for CloudEvent <paramref name="eventId"/>.</summary>
     public async Task<long> CountRowsForEventAsync(string eventId)

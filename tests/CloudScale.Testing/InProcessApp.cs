@@ -2,14 +2,15 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Xunit;
 
-namespace CloudScale.Order.Tests;
+namespace CloudScale.Testing;
 
 /// <summary>
-/// An ASP.NET Core app composed as a service's Program.cs does, on a free loopback port: Order, the PaymentSimulator,
-/// or a small receiver standing in for another service.
+/// An ASP.NET Core app composed as a service's Program.cs does, on a free loopback port, in the test process: a
+/// service under test (several at once act as replicas) or a small receiver standing in for another service.
 /// </summary>
-internal sealed class InProcessApp : IAsyncDisposable
+public sealed class InProcessApp : IAsyncDisposable
 {
     private InProcessApp(WebApplication app)
     {
