@@ -6,6 +6,8 @@ using Npgsql;
 
 namespace CloudScale.Foundation.Tests;
 
+// Alone, not beside other test classes: the start-up time it checks is the servers', not the machine's load.
+[Collection(nameof(TestServersTests))]
 public sealed class TestServersTests(TestServers servers)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
@@ -129,3 +131,7 @@ public sealed class TestServersTests(TestServers servers)
         return Process.Start(start)!;
     }
 }
+
+[CollectionDefinition(nameof(TestServersTests), DisableParallelization = true)]
+public sealed class RunsAlone;
+
