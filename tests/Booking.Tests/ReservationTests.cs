@@ -1,6 +1,7 @@
 using System.Net;
 using CloudScale.Booking.Reservations;
 using CloudScale.Booking.Rooms;
+using CloudScale.Testing;
 using static CloudScale.Booking.Tests.BookingClient;
 
 namespace CloudScale.Booking.Tests;

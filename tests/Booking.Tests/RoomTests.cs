@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using CloudScale.Booking.Rooms;
+using CloudScale.Testing;
 
 namespace CloudScale.Booking.Tests;
 
@@ -12,7 +13,7 @@ public sealed class RoomTests(BookingServiceFixture booking) : IClassFixture<Boo
     public async Task A_created_room_is_served_at_its_location_with_its_etag()
     {
         using var created = await _client.PostAsJsonAsync(
-            "/rooms", new { name = "Garden suite", city = "Porto", capacity = 3, pricePerNight = 149.50m }, BookingClient.Json, TestContext.Current.CancellationToken);
+            "/rooms", new { name = "Garden suite", city = "Porto", capacity = 3, pricePerNight = 149.50m }, ServiceResponses.Json, TestContext.Current.CancellationToken);
         var room = await created.ReadAsync<Room>(HttpStatusCode.Created);
 
         Assert.Equal($"/rooms/{room.Id}", created.Headers.Location?.OriginalString);

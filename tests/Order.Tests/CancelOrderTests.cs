@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using CloudScale.Order.Orders;
+using CloudScale.Testing;
 using static CloudScale.Order.Tests.OrderClient;
 
 namespace CloudScale.Order.Tests;

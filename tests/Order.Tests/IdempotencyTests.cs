@@ -1,5 +1,6 @@
 using System.Net;
 using CloudScale.Order.Orders;
+using CloudScale.Testing;
 using static CloudScale.Order.Tests.OrderClient;
 
 namespace CloudScale.Order.Tests;

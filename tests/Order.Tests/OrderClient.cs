@@ -1,18 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using CloudScale.Testing;
+using static CloudScale.Testing.ServiceResponses;
 
 namespace CloudScale.Order.Tests;
 
 /// <summary>The calls and assertions the tests share: Order's API as a client sees it.</summary>
 internal static class OrderClient
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     /// <summary>The night <paramref name="days"/> after today (UTC).</summary>
@@ -31,37 +26,5 @@ internal static class OrderClient
         }
 
         return await client.SendAsync(request, Cancellation);
-    }
-
-    public static Task<HttpResponseMessage> PostEmptyAsync(this HttpClient client, string path) => client.PostAsync(path, content: null, Cancellation);
-
-    public static Task<HttpResponseMessage> FetchAsync(this HttpClient client, string path) => client.GetAsync(path, Cancellation);
-
-    public static async Task<T> ReadAsync<T>(this HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var body = await response.Content.ReadAsStringAsync(Cancellation);
-        Assert.True(response.StatusCode == expected, $"Expected {expected}, got {response.StatusCode}: {body}");
-        return JsonSerializer.Deserialize<T>(body, Json)!;
-    }
-
-    /// <summary>Asserts an RFC 9457 problem with the status (and <c>type</c>, when given); returns its body.</summary>
-    public static async Task<JsonElement> ReadProblemAsync(this HttpResponseMessage response, HttpStatusCode expected, string? type = null)
-    {
-        var problem = await response.ReadAsync<JsonElement>(expected);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
-        if (type is not null)
-        {
-            Assert.Equal("https://cloudscale.dev/problems/" + type, problem.GetProperty("type").GetString());
-        }
-
-        return problem;
-    }
-
-    /// <summary>Asserts a 400 validation problem with an error for <paramref name="field"/>.</summary>
-    public static async Task AssertFieldErrorAsync(this HttpResponseMessage response, string field)
-    {
-        var problem = await response.ReadProblemAsync(HttpStatusCode.BadRequest);
-        Assert.True(problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _), $"Expected an error for '{field}' in {problem}");
     }
 }

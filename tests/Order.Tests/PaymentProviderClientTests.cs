@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using CloudScale.Order.Payments;
+using CloudScale.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
