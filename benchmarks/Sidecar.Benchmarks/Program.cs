@@ -21,7 +21,7 @@ try
 {
     var resources = Directory.CreateDirectory(Path.Combine(workDirectory, "components")).FullName;
     await File.WriteAllTextAsync(Path.Combine(resources, "components.yaml"), Components(redisServer));
-    int callerPort = FreePort(), targetPort = FreePort();
+    int callerPort = LoopbackPorts.Free(), targetPort = LoopbackPorts.Free();
     var nameResolution = Path.Combine(workDirectory, "name-resolution.json");
     await File.WriteAllTextAsync(nameResolution, JsonSerializer.Serialize(new
     {
@@ -151,11 +151,5 @@ static string Components(RedisServer redis)
         """;
 }
 
-static int FreePort()
-{
-    using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-    listener.Start();
-    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-}
 
 string? Option(string name) => Array.IndexOf(args, name) is var index and >= 0 && index + 1 < args.Length ? args[index + 1] : null;

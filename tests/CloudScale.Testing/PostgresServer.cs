@@ -24,7 +24,7 @@ public sealed class PostgresServer : IAsyncDisposable
         _name = $"postgres-{Interlocked.Increment(ref _instances)}";
         _directory = TestServerRoot.Shared.CreateDirectory(_name);
         _runAsUser = string.Equals(Environment.UserName, "root", StringComparison.Ordinal) ? "postgres" : null;
-        Port = ServerProcess.FreeLoopbackPort();
+        Port = LoopbackPorts.Free();
         Password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
     }
 

@@ -31,7 +31,7 @@ public sealed class RedisServer : IAsyncDisposable
         _options = options;
         _name = $"redis-{Interlocked.Increment(ref _instances)}";
         _directory = TestServerRoot.Shared.CreateDirectory(_name);
-        Port = ServerProcess.FreeLoopbackPort();
+        Port = LoopbackPorts.Free();
     }
 
     public string Host { get; } = "127.0.0.1";

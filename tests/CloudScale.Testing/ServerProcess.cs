@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 
 namespace CloudScale.Testing;
@@ -94,12 +93,6 @@ internal sealed class ServerProcess : IDisposable
         kill?.WaitForExit();
     }
 
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Polls <paramref name="ready"/> until it holds, the process dies, or the deadline passes; fails with the log.</summary>
     public async Task WaitUntilReadyAsync(Func<CancellationToken, Task<bool>> ready, TimeSpan deadline, string logFile)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using CloudScale.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -159,7 +160,7 @@ public sealed class InvocationTests(InvocationFixture fixture) : IClassFixture<I
     [Fact]
     public async Task An_unreachable_sidecar_throws_InvocationException_without_a_response()
     {
-        using var nowhere = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{Resources.FreeLoopbackPort()}").Build();
+        using var nowhere = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{LoopbackPorts.Free()}").Build();
 
         var failure = await Assert.ThrowsAsync<InvocationException>(() => nowhere.InvokeMethodAsync("booking", "orders", Cancellation));
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using CloudScale.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudScale.Dapr.Tests;
@@ -13,7 +14,7 @@ public sealed class SidecarHealthTests
     public async Task WaitForSidecarAsync_returns_once_the_sidecar_serves_calls_even_before_it_reaches_the_app()
     {
         // The app port names an app that never listens: outbound ready, never fully healthy.
-        var settings = new SidecarSettings("late", Resources.Folder()) { AppPort = Resources.FreeLoopbackPort() };
+        var settings = new SidecarSettings("late", Resources.Folder()) { AppPort = LoopbackPorts.Free() };
         using var dapr = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{settings.HttpPort}").Build();
         var waiting = dapr.WaitForSidecarAsync(Cancellation);
         Assert.False(waiting.IsCompleted);
@@ -28,7 +29,7 @@ public sealed class SidecarHealthTests
     [Fact]
     public async Task An_unreachable_sidecar_is_unhealthy_and_waiting_for_it_can_be_cancelled()
     {
-        using var dapr = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{Resources.FreeLoopbackPort()}").UseTimeout(TimeSpan.FromSeconds(5)).Build();
+        using var dapr = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{LoopbackPorts.Free()}").UseTimeout(TimeSpan.FromSeconds(5)).Build();
 
         Assert.False(await dapr.CheckHealthAsync(Cancellation));
         Assert.False(await dapr.CheckOutboundHealthAsync(Cancellation));

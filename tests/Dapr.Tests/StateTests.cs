@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using CloudScale.Testing;
 
 namespace CloudScale.Dapr.Tests;
 
@@ -184,7 +185,7 @@ public sealed class StateTests(PostgresSidecarFixture fixture) : IClassFixture<P
     [Fact]
     public async Task An_unreachable_sidecar_throws_DaprException_with_the_transport_error()
     {
-        using var nowhere = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{Resources.FreeLoopbackPort()}").Build();
+        using var nowhere = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{LoopbackPorts.Free()}").Build();
 
         var failure = await Assert.ThrowsAsync<DaprException>(() => nowhere.SaveStateAsync(Store, "k", "v", cancellationToken: Cancellation));
 

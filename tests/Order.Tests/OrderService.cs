@@ -1,5 +1,6 @@
 using CloudScale.Order.Extensions;
 using CloudScale.ServiceDefaults.Resilience;
+using CloudScale.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -42,5 +43,5 @@ internal static class OrderService
             });
 
     /// <summary>A loopback address where nothing listens (yet): a sidecar that is down.</summary>
-    public static Uri UnusedEndpoint(int? port = null) => new($"http://127.0.0.1:{port ?? Resources.FreeLoopbackPort()}/");
+    public static Uri UnusedEndpoint(int? port = null) => new($"http://127.0.0.1:{port ?? LoopbackPorts.Free()}/");
 }

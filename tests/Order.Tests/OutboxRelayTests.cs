@@ -32,7 +32,7 @@ public sealed class OutboxRelayTests(TestServers servers)
         var redis = await servers.RedisAsync();
         var received = new ConcurrentQueue<JsonElement>();
         await using var subscriber = await StartSubscriberAsync((HttpContext context) => received.Enqueue(context.GetCloudEvent()!.Value));
-        var sidecarPort = Resources.FreeLoopbackPort();
+        var sidecarPort = LoopbackPorts.Free();
         await using var order = await OrderService.StartOrderAsync(database, redis.ConnectionString, OrderService.UnusedEndpoint(sidecarPort));
         using var placedResponse = await order.Client.PlaceOrderAsync(OrderBody("judy"), Guid.NewGuid().ToString());
         var placed = await placedResponse.ReadAsync<CustomerOrder>(HttpStatusCode.Accepted);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using CloudScale.Testing;
 
@@ -170,7 +169,7 @@ public sealed class ConnectionTests(TestServers servers)
             var key = Path.Combine(directory.FullName, "key.pem");
             await RunAsync("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1");
-            var tlsPort = FreePort();
+            var tlsPort = LoopbackPorts.Free();
             await using var server = await RedisServer.StartNewAsync(new RedisServerOptions
             {
                 Password = "tls-pass",
@@ -194,12 +193,6 @@ public sealed class ConnectionTests(TestServers servers)
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task RunAsync(string command, params string[] arguments)
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using CloudScale.Testing;
 
@@ -45,7 +44,7 @@ internal sealed class SidecarProcess : IAsyncDisposable
 
     public static async Task<SidecarProcess> StartAsync(string appId, string resourcesPath, int? appPort = null, IReadOnlyDictionary<string, string>? environment = null, bool waitReady = true)
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { "exec", SidecarDll, "--app-id", appId, "--dapr-http-port", port.ToString(), "--resources-path", resourcesPath, "--log-level", "warn" })
         {
@@ -117,12 +116,6 @@ internal sealed class SidecarProcess : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public void Kill() => _process.Kill(entireProcessTree: true);
 

@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
+using CloudScale.Testing;
 
 namespace CloudScale.Dapr.Tests.Support;
 
 /// <summary>How to run one sidecar: its app, resources, environment and the HTTP port (chosen before it starts, so a client can wait for it).</summary>
 public sealed record SidecarSettings(string AppId, string ResourcesPath)
 {
-    public int HttpPort { get; init; } = Resources.FreeLoopbackPort();
+    public int HttpPort { get; init; } = LoopbackPorts.Free();
 
     public int? AppPort { get; init; }
 

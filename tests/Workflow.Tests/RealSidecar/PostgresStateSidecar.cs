@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Aspire.Hosting.Dapr;
 using CloudScale.Testing;
 
@@ -35,7 +34,7 @@ public sealed class PostgresStateSidecar : IAsyncDisposable
     {
         var resources = TestServerRoot.Shared.CreateDirectory($"workflow-sidecar-{Guid.NewGuid():N}");
         await File.WriteAllTextAsync(Path.Combine(resources, "statestore.yaml"), Component(connectionString));
-        var port = FreeLoopbackPort();
+        var port = LoopbackPorts.Free();
         var runtime = DaprSidecarRuntime.Find();
         var start = new ProcessStartInfo(runtime.Command);
         foreach (var argument in runtime.LeadingArgs.Concat(["--app-id", appId, "--dapr-http-port", port.ToString(), "--resources-path", resources, "--log-level", "warn"]))
@@ -64,12 +63,6 @@ public sealed class PostgresStateSidecar : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string Component(string connectionString) => $"""
         apiVersion: dapr.io/v1alpha1
