@@ -31,11 +31,13 @@ builder.AddProject<Projects.Booking>("booking")
 var payments = builder.AddProject<Projects.PaymentSimulator>("payments")
     .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.Order>("order")
+var order = builder.AddProject<Projects.Order>("order")
     .WithReference(orderDb).WithReference(cache).WithReference(payments)
-    .WaitFor(orderDb).WaitFor(cache)
+    .WaitFor(orderDb).WaitFor(cache).WaitFor(payments)
     .WithDaprSidecar(dapr, ComponentSecrets)
     .WithHttpHealthCheck("/health");
+// The payment provider calls Order back at its own (load-balanced) endpoint when it has decided.
+order.WithEnvironment("BookingSaga__PublicBaseUrl", order.GetEndpoint("http"));
 
 builder.AddProject<Projects.Notification>("notification")
     .WithReference(notificationDb).WithReference(cache)

@@ -49,6 +49,13 @@ public static class ResourceBuilderExtensions
     public static IResourceBuilder<T> WithEnvironment<T>(this IResourceBuilder<T> builder, string name, IResourceBuilder<ParameterResource> parameter) where T : IResourceWithEnvironment =>
         builder.WithEnvironment(context => context.EnvironmentVariables[name] = parameter.Resource.Value);
 
+    /// <summary><paramref name="name"/> = the URL of <paramref name="endpoint"/>, known once ports are allocated.</summary>
+    public static IResourceBuilder<T> WithEnvironment<T>(this IResourceBuilder<T> builder, string name, EndpointReference endpoint) where T : IResourceWithEnvironment =>
+        builder.WithEnvironment(context => context.EnvironmentVariables[name] = endpoint.Url);
+
+    public static EndpointReference GetEndpoint<T>(this IResourceBuilder<T> builder, string name) where T : IResourceWithEndpoints =>
+        new(builder.Resource, name);
+
     public static IResourceBuilder<T> WithEnvironment<T>(this IResourceBuilder<T> builder, Action<EnvironmentCallbackContext> callback) where T : IResourceWithEnvironment
     {
         builder.Resource.Annotations.Add(new EnvironmentCallbackAnnotation(callback));

@@ -26,7 +26,7 @@ public sealed class CancelOrderTests(OrderServiceFixture order) : IClassFixture<
         Assert.Equal((OrderStatus.Cancelled, "customer-cancelled"), (cancelled.Status, cancelled.CancellationReason));
         var details = await (await _client.FetchAsync($"/orders/{placed.Id}")).ReadAsync<OrderDetails>(HttpStatusCode.OK);
         Assert.Equal(cancelled, details.Order);
-        Assert.Equal([(OrderStatus.Pending, null), (OrderStatus.Cancelled, "customer-cancelled")], details.Saga.Steps.Select(step => (step.Status, step.Reason)));
+        Assert.Equal([(OrderStatus.Pending, null), (OrderStatus.Cancelled, "customer-cancelled")], details.StatusHistory.Select(step => (step.Status, step.Reason)));
 
         var outbox = JsonDocument.Parse(await Sql.ScalarAsync<string>(order.Database, """
             SELECT json_build_object('topic', topic, 'type', cloudevent_type, 'payload', payload)::text FROM outbox WHERE payload->>'orderId' = @id

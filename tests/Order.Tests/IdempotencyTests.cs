@@ -24,7 +24,7 @@ public sealed class IdempotencyTests(OrderServiceFixture order) : IClassFixture<
         Assert.Equal(("carol", 99.5m, OrderStatus.Pending, Night(10), Night(12)), (placed.CustomerId, placed.Amount, placed.Status, placed.From, placed.To));
         var details = await (await _client.FetchAsync($"/orders/{placed.Id}")).ReadAsync<OrderDetails>(HttpStatusCode.OK);
         Assert.Equal(placed, details.Order);
-        Assert.Equal([OrderStatus.Pending], details.Saga.Steps.Select(step => step.Status));
+        Assert.Equal([OrderStatus.Pending], details.StatusHistory.Select(step => step.Status));
     }
 
     [Fact]

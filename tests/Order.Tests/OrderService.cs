@@ -2,6 +2,7 @@ using CloudScale.Order.Extensions;
 using CloudScale.ServiceDefaults.Resilience;
 using CloudScale.Testing;
 using Microsoft.AspNetCore.Builder;
+using CloudScale.Workflow;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -28,8 +29,15 @@ internal static class OrderService
             },
             builder =>
             {
+                // The saga is scheduled but not run: these tests are about Order's own API and outbox; the saga runs
+                // against real services in the end-to-end tests and alone in BookingSagaWorkflowTests.
+                builder.Services.AddSingleton<IWorkflowStore>(new InMemoryWorkflowStore());
                 builder.AddServiceDefaults();
                 builder.AddApplicationServices();
+                foreach (var worker in builder.Services.Where(service => service.ImplementationType?.Name == "WorkflowWorker").ToList())
+                {
+                    builder.Services.Remove(worker);
+                }
                 builder.Services.AddHttpClient("dapr").ConfigureStandardResilience(options =>
                 {
                     options.Retry.MaxRetryAttempts = 1;

@@ -78,3 +78,16 @@ public sealed class CommandLineArgsCallbackAnnotation(Action<CommandLineArgsCall
 {
     public Action<CommandLineArgsCallbackContext> Callback { get; } = callback;
 }
+
+/// <summary>One endpoint of a resource, resolved to its URL when the resource's environment is built (Aspire's <c>EndpointReference</c>).</summary>
+public sealed class EndpointReference(IResourceWithEndpoints resource, string endpointName)
+{
+    public IResourceWithEndpoints Resource { get; } = resource;
+
+    public string EndpointName { get; } = endpointName;
+
+    /// <summary>The endpoint's URL, without a trailing slash, as service discovery's variables give it.</summary>
+    public string Url => (Resource.Annotations.OfType<EndpointAnnotation>().SingleOrDefault(endpoint => endpoint.Name == EndpointName)
+            ?? throw new DistributedApplicationException($"Resource '{Resource.Name}' has no endpoint named '{EndpointName}'."))
+        .Url.ToString().TrimEnd('/');
+}

@@ -1,4 +1,5 @@
 using CloudScale.Order.Orders;
+using CloudScale.Order.Payments;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CloudScale.Order.Api;
@@ -18,6 +19,13 @@ internal static class Problems
     public static ProblemHttpResult OrderAlreadyFinal(CustomerOrder order) =>
         Problem(StatusCodes.Status409Conflict, "order-final", "Order already final",
             $"Order {order.Id} is already {order.Status.ToString().ToLowerInvariant()} and can no longer be cancelled.");
+
+    public static ProblemHttpResult PaymentNotFound(Guid paymentId) =>
+        Problem(StatusCodes.Status404NotFound, "payment-not-found", "Payment not found", $"The payment provider has no payment {paymentId}.");
+
+    public static ProblemHttpResult PaymentUndecided(Guid paymentId, PaymentStatus status) =>
+        Problem(StatusCodes.Status409Conflict, "payment-undecided", "Payment not decided",
+            $"The payment provider reports payment {paymentId} as {status.ToString().ToLowerInvariant()}, not as authorized or declined.");
 
     private static ProblemHttpResult Problem(int status, string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + type);

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using CloudScale.Order.Orders;
 using CloudScale.Order.Outbox;
 using CloudScale.Order.Payments;
+using CloudScale.Order.Saga;
 using CloudScale.ServiceDefaults.Health;
 using CloudScale.ServiceDefaults.Resilience;
 
@@ -33,6 +34,7 @@ internal static class ApplicationServiceExtensions
 
         builder.Services.AddSingleton<OrderStore>();
         builder.AddPaymentProvider();
+        builder.AddBookingSaga();
 
         // Statuses travel as "pending", "confirmed", "cancelled".
         builder.Services.ConfigureHttpJsonOptions(options =>

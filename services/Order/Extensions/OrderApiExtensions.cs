@@ -1,4 +1,5 @@
 using CloudScale.Order.Orders;
+using CloudScale.Order.Saga;
 
 namespace CloudScale.Order.Extensions;
 
@@ -9,6 +10,7 @@ internal static class OrderApiExtensions
     {
         app.MapOpenApi();
         app.MapOrdersApi();
+        app.MapPaymentConfirmations();
         return app;
     }
 }

@@ -27,11 +27,17 @@ internal sealed record CustomerOrder(
 /// <summary>One status an order has had, and why (a cancellation reason).</summary>
 internal sealed record OrderStatusChange(OrderStatus Status, string? Reason, DateTimeOffset ChangedAt);
 
-/// <summary>How far the booking saga got; its steps are the order's status history until the saga records its own.</summary>
-internal sealed record SagaProgress(IReadOnlyList<OrderStatusChange> Steps);
+/// <summary>An order as stored, with every status it has had.</summary>
+internal sealed record StoredOrder(CustomerOrder Order, IReadOnlyList<OrderStatusChange> StatusHistory);
 
-/// <summary>The body of GET /orders/{id}.</summary>
-internal sealed record OrderDetails(CustomerOrder Order, SagaProgress Saga);
+/// <summary>
+/// How far the booking saga got: its workflow's runtime status (<c>RUNNING</c>, <c>COMPLETED</c>, …; <c>UNKNOWN</c> before
+/// it starts), the step it is on, and the reservation and payment it holds.
+/// </summary>
+internal sealed record SagaProgress(string RuntimeStatus, string? Step, Guid? ReservationId, Guid? PaymentId);
+
+/// <summary>The body of GET /orders/{id}: the order, every status it has had, and its saga.</summary>
+internal sealed record OrderDetails(CustomerOrder Order, IReadOnlyList<OrderStatusChange> StatusHistory, SagaProgress Saga);
 
 /// <summary>One page of GET /orders; pass <see cref="NextCursor"/> back as <c>cursor</c> for the next (null on the last page).</summary>
 internal sealed record OrderPage(IReadOnlyList<CustomerOrder> Items, string? NextCursor);
@@ -40,4 +46,21 @@ internal sealed record OrderPage(IReadOnlyList<CustomerOrder> Items, string? Nex
 internal static class CancellationReasons
 {
     public const string CustomerCancelled = "customer-cancelled";
+
+    /// <summary>Another order holds the room for some of those nights, or the room does not exist.</summary>
+    public const string RoomUnavailable = "room-unavailable";
+
+    public const string PaymentDeclined = "payment-declined";
+
+    /// <summary>The payment provider kept failing (or its circuit was open) when asked to authorize.</summary>
+    public const string PaymentFailed = "payment-failed";
+
+    /// <summary>The provider's confirmation did not arrive in time.</summary>
+    public const string PaymentTimeout = "payment-timeout";
+
+    /// <summary>The hold lapsed before it could be confirmed.</summary>
+    public const string HoldExpired = "hold-expired";
+
+    /// <summary>Booking kept failing when asked to hold the room.</summary>
+    public const string BookingFailed = "booking-failed";
 }

@@ -61,7 +61,7 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
             : new PlaceOrderOutcome.KeyReused();
     }
 
-    public async Task<OrderDetails?> FindAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<StoredOrder?> FindAsync(Guid id, CancellationToken cancellationToken)
     {
         // One round trip for the order and its history.
         await using var batch = dataSource.CreateBatch();
@@ -82,7 +82,7 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
             steps.Add(new OrderStatusChange(ParseStatus(reader.GetString(0)), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
         }
 
-        return new OrderDetails(order, new SagaProgress(steps));
+        return new StoredOrder(order, steps);
     }
 
     /// <summary>A customer's orders, newest first, one page after the cursor (keyset: one range scan of the customer index).</summary>
@@ -121,29 +121,45 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
     /// Cancels a pending order and writes <c>order.cancelled</c> to the outbox in the same transaction. Null when there is
     /// no such order; the order as it is when it was already final.
     /// </summary>
-    public async Task<(CustomerOrder? Order, bool Cancelled)> CancelAsync(Guid id, string reason, CancellationToken cancellationToken)
+    public Task<(CustomerOrder? Order, bool Changed)> CancelAsync(Guid id, string reason, CancellationToken cancellationToken) =>
+        FinishAsync(id, OrderStatus.Cancelled, reason,
+            cancelled => new OrderCancelledIntegrationEvent(cancelled.Id, cancelled.CustomerId, reason, cancelled.UpdatedAt), cancellationToken);
+
+    /// <summary>Confirms a pending order and writes <c>order.confirmed</c> to the outbox in the same transaction; as <see cref="CancelAsync"/>.</summary>
+    public Task<(CustomerOrder? Order, bool Changed)> ConfirmAsync(Guid id, CancellationToken cancellationToken) =>
+        FinishAsync(id, OrderStatus.Confirmed, reason: null,
+            confirmed => new OrderConfirmedIntegrationEvent(
+                confirmed.Id, confirmed.CustomerId, confirmed.RoomId, confirmed.From, confirmed.To, confirmed.Amount, confirmed.UpdatedAt), cancellationToken);
+
+    /// <summary>
+    /// Moves a pending order to its final <paramref name="status"/>. Only a pending row matches the update, so a customer's
+    /// cancel and the saga's confirmation racing on one order cannot both win: the row lock orders them.
+    /// </summary>
+    private async Task<(CustomerOrder? Order, bool Changed)> FinishAsync<TEvent>(
+        Guid id, OrderStatus status, string? reason, Func<CustomerOrder, TEvent> integrationEvent, CancellationToken cancellationToken)
+        where TEvent : IIntegrationEvent
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var cancel = new NpgsqlCommand($"""
-            UPDATE orders SET status = 'cancelled', cancellation_reason = @reason, updated_at = now()
+        await using var finish = new NpgsqlCommand($"""
+            UPDATE orders SET status = @status, cancellation_reason = @reason, updated_at = now()
             WHERE id = @id AND status = 'pending'
             RETURNING {Columns}
             """, connection, transaction);
-        cancel.Parameters.AddWithValue("id", id);
-        cancel.Parameters.AddWithValue("reason", reason);
-        if (await ReadSingleAsync(cancel, cancellationToken) is not { } cancelled)
+        finish.Parameters.AddWithValue("id", id);
+        finish.Parameters.AddWithValue("status", StatusName(status));
+        finish.Parameters.AddWithValue("reason", (object?)reason ?? DBNull.Value);
+        if (await ReadSingleAsync(finish, cancellationToken) is not { } finished)
         {
             await using var current = new NpgsqlCommand($"SELECT {Columns} FROM orders WHERE id = @id", connection, transaction);
             current.Parameters.AddWithValue("id", id);
             return (await ReadSingleAsync(current, cancellationToken), false);
         }
 
-        await RecordStatusAsync(connection, transaction, id, OrderStatus.Cancelled, reason, cancellationToken);
-        await OutboxWriter.AddAsync(connection, transaction,
-            new OrderCancelledIntegrationEvent(cancelled.Id, cancelled.CustomerId, reason, cancelled.UpdatedAt), cancellationToken);
+        await RecordStatusAsync(connection, transaction, id, status, reason, cancellationToken);
+        await OutboxWriter.AddAsync(connection, transaction, integrationEvent(finished), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return (cancelled, true);
+        return (finished, true);
     }
 
     // The order row is locked by the statement that changed it, so positions cannot race.
@@ -155,7 +171,7 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
             SELECT @orderId, coalesce(max(position), 0) + 1, @status, @reason FROM order_status_history WHERE order_id = @orderId
             """, connection, transaction);
         record.Parameters.AddWithValue("orderId", orderId);
-        record.Parameters.AddWithValue("status", status.ToString().ToLowerInvariant());
+        record.Parameters.AddWithValue("status", StatusName(status));
         record.Parameters.AddWithValue("reason", (object?)reason ?? DBNull.Value);
         await record.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -179,4 +195,6 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
         reader.GetFieldValue<DateTimeOffset>(9));
 
     private static OrderStatus ParseStatus(string status) => Enum.Parse<OrderStatus>(status, ignoreCase: true);
+
+    private static string StatusName(OrderStatus status) => status.ToString().ToLowerInvariant();
 }

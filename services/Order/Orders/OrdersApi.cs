@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CloudScale.Order.Api;
+using CloudScale.Order.Saga;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -26,6 +27,7 @@ internal static class OrdersApi
         PlaceOrderRequest request,
         [FromHeader(Name = PlaceOrderRequest.IdempotencyKeyHeader)] string? idempotencyKey,
         OrderStore orders,
+        BookingSagas sagas,
         CancellationToken cancellationToken)
     {
         var (order, errors) = request.Validate(idempotencyKey, DateOnly.FromDateTime(DateTime.UtcNow));
@@ -36,20 +38,27 @@ internal static class OrdersApi
 
         var outcome = await orders.PlaceAsync(order, cancellationToken);
         OrderTelemetry.PlaceOrders.Add(1, new KeyValuePair<string, object?>("outcome", outcome.GetType().Name));
-        return outcome switch
+        var accepted = outcome switch
         {
-            PlaceOrderOutcome.Created(var created) => TypedResults.Accepted($"/orders/{created.Id}", created),
-            PlaceOrderOutcome.Replayed(var first) => TypedResults.Accepted($"/orders/{first.Id}", first),
-            PlaceOrderOutcome.KeyReused => Problems.IdempotencyKeyReused(order.IdempotencyKey),
+            PlaceOrderOutcome.Created(var created) => created,
+            PlaceOrderOutcome.Replayed(var first) => first,
+            PlaceOrderOutcome.KeyReused => null,
             _ => throw new UnreachableException($"Unknown place-order outcome {outcome}."),
         };
+        if (accepted is null)
+        {
+            return Problems.IdempotencyKeyReused(order.IdempotencyKey);
+        }
+
+        await sagas.EnsureStartedAsync(accepted, cancellationToken);
+        return TypedResults.Accepted($"/orders/{accepted.Id}", accepted);
     }
 
-    /// <summary>The order and the saga's progress so far.</summary>
+    /// <summary>The order, its status history and the saga's progress so far.</summary>
     public static async Task<Results<Ok<OrderDetails>, ProblemHttpResult>> GetOrderAsync(
-        Guid id, OrderStore orders, CancellationToken cancellationToken) =>
-        await orders.FindAsync(id, cancellationToken) is { } details
-            ? TypedResults.Ok(details)
+        Guid id, OrderStore orders, BookingSagas sagas, CancellationToken cancellationToken) =>
+        await orders.FindAsync(id, cancellationToken) is { } stored
+            ? TypedResults.Ok(new OrderDetails(stored.Order, stored.StatusHistory, await sagas.GetProgressAsync(id, cancellationToken)))
             : Problems.OrderNotFound(id);
 
     public static async Task<Results<Ok<OrderPage>, ValidationProblem>> ListOrdersAsync(
@@ -59,13 +68,23 @@ internal static class OrdersApi
         return errors.IsEmpty ? TypedResults.Ok(await orders.ListAsync(request, cancellationToken)) : errors.ToProblem();
     }
 
-    /// <summary>Cancels a pending order for the customer and announces it (<c>order.cancelled</c>); a final order answers 409.</summary>
+    /// <summary>
+    /// Cancels a pending order for the customer and announces it (<c>order.cancelled</c>); a final order answers 409. The
+    /// saga is told and gives back what it holds (the hold, the payment authorization) in the background.
+    /// </summary>
     public static async Task<Results<Ok<CustomerOrder>, ProblemHttpResult>> CancelOrderAsync(
-        Guid id, OrderStore orders, CancellationToken cancellationToken) =>
-        await orders.CancelAsync(id, CancellationReasons.CustomerCancelled, cancellationToken) switch
+        Guid id, OrderStore orders, BookingSagas sagas, CancellationToken cancellationToken)
+    {
+        switch (await orders.CancelAsync(id, CancellationReasons.CustomerCancelled, cancellationToken))
         {
-            (null, _) => Problems.OrderNotFound(id),
-            ({ } cancelled, true) => TypedResults.Ok(cancelled),
-            ({ } final, false) => Problems.OrderAlreadyFinal(final),
-        };
+            case (null, _):
+                return Problems.OrderNotFound(id);
+            case ({ } cancelled, true):
+                // Were this signal lost, the saga would still find the order cancelled when it tries to confirm it.
+                await sagas.RequestCancelAsync(id, cancellationToken);
+                return TypedResults.Ok(cancelled);
+            case ({ } final, false):
+                return Problems.OrderAlreadyFinal(final);
+        }
+    }
 }

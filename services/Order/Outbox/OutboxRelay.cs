@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
@@ -78,6 +79,12 @@ internal sealed partial class OutboxRelay(
     private async Task<string?> PublishAsync(OutboxRow row, CancellationToken stoppingToken)
     {
         using var payload = JsonDocument.Parse(row.Payload);
+        // Published in the trace of the change that wrote it, not of this pass: the sidecar carries it into the CloudEvent.
+        var cause = ActivityContext.TryParse(row.TraceParent, traceState: null, out var writer) ? writer : default;
+        using var span = OrderTelemetry.Source.StartActivity($"{row.Topic} publish", ActivityKind.Producer, cause);
+        span?.SetTag("messaging.system", "dapr");
+        span?.SetTag("messaging.destination.name", row.Topic);
+        span?.SetTag("messaging.message.id", row.Id.ToString());
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["cloudevent.id"] = row.Id.ToString(),
@@ -92,6 +99,7 @@ internal sealed partial class OutboxRelay(
         catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
             // Whatever the sidecar or the way to it did (unreachable, refused, timed out, circuit open), the row waits for the next pass.
+            span?.SetStatus(ActivityStatusCode.Error, exception.Message);
             OrderTelemetry.OutboxPublishes.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
             LogPublishFailed(logger, row.Id, row.Topic, exception);
             return exception.Message;
@@ -101,7 +109,7 @@ internal sealed partial class OutboxRelay(
     private async Task<IReadOnlyList<OutboxRow>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         await using var claim = new NpgsqlCommand("""
-            SELECT id, topic, cloudevent_type, payload::text FROM outbox
+            SELECT id, topic, cloudevent_type, payload::text, traceparent FROM outbox
             WHERE published_at IS NULL
             ORDER BY sequence
             LIMIT @batchSize
@@ -112,7 +120,7 @@ internal sealed partial class OutboxRelay(
         var rows = new List<OutboxRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new OutboxRow(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+            rows.Add(new OutboxRow(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
         }
 
         return rows;
@@ -126,7 +134,7 @@ internal sealed partial class OutboxRelay(
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private sealed record OutboxRow(Guid Id, string Topic, string CloudEventType, string Payload);
+    private sealed record OutboxRow(Guid Id, string Topic, string CloudEventType, string Payload, string? TraceParent);
     private readonly record struct PassResult(int Published, bool Failed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing outbox event {EventId} to {Topic} failed; it is retried with backoff")]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using CloudScale.Order.IntegrationEvents;
 using Npgsql;
@@ -21,11 +22,12 @@ internal static class OutboxWriter
     {
         var id = Guid.CreateVersion7();
         await using var insert = new NpgsqlCommand(
-            "INSERT INTO outbox (id, topic, cloudevent_type, payload) VALUES (@id, @topic, @type, @payload)", connection, transaction);
+            "INSERT INTO outbox (id, topic, cloudevent_type, payload, traceparent) VALUES (@id, @topic, @type, @payload, @traceparent)", connection, transaction);
         insert.Parameters.AddWithValue("id", id);
         insert.Parameters.AddWithValue("topic", TEvent.Topic);
         insert.Parameters.AddWithValue("type", TEvent.CloudEventType);
         insert.Parameters.AddWithValue("payload", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(integrationEvent, PayloadJson));
+        insert.Parameters.AddWithValue("traceparent", NpgsqlDbType.Text, Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id! : DBNull.Value);
         await insert.ExecuteNonQueryAsync(cancellationToken);
         return id;
     }

@@ -1,0 +1,22 @@
+namespace CloudScale.Order.Saga;
+
+/// <summary>The <c>BookingSaga</c> configuration section (environment variables <c>BookingSaga__PaymentConfirmationTimeout</c>, …).</summary>
+internal sealed class BookingSagaOptions
+{
+    public const string SectionName = "BookingSaga";
+
+    /// <summary>The route the payment provider posts its decisions to.</summary>
+    public const string PaymentConfirmationPath = "/payment-confirmations";
+
+    /// <summary>How long the saga waits for the provider's decision before it gives the payment and the hold back.</summary>
+    public TimeSpan PaymentConfirmationTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Where the provider reaches this service (every replica, behind its load balancer): the AppHost sets it to Order's
+    /// own endpoint; in the cloud it is the public address of the Container App.
+    /// </summary>
+    public Uri? PublicBaseUrl { get; set; }
+
+    public Uri PaymentCallbackUrl() =>
+        new(PublicBaseUrl ?? throw new InvalidOperationException($"{SectionName}:{nameof(PublicBaseUrl)} is not set."), PaymentConfirmationPath);
+}

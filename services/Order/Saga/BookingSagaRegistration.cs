@@ -1,0 +1,35 @@
+using CloudScale.Order.Booking;
+using Dapr.Workflow;
+
+namespace CloudScale.Order.Saga;
+
+internal static class BookingSagaRegistration
+{
+    /// <summary>The Dapr state store the saga's workflow state lives in: transactional (Postgres), as the engine requires.</summary>
+    public const string WorkflowStateStore = "workflowstore";
+
+    public static void AddBookingSaga(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BookingSagaOptions>()
+            .BindConfiguration(BookingSagaOptions.SectionName)
+            .Validate(options => options.PaymentConfirmationTimeout > TimeSpan.Zero, "BookingSaga:PaymentConfirmationTimeout must be positive.")
+            .Validate(options => options.PublicBaseUrl is null or { IsAbsoluteUri: true, Scheme: "http" or "https" },
+                "BookingSaga:PublicBaseUrl must be an absolute http(s) URL.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<BookingClient>();
+        builder.Services.AddSingleton<BookingSagas>();
+        builder.Services.AddDaprWorkflow(options =>
+        {
+            options.StateStoreName = WorkflowStateStore;
+            options.RegisterWorkflow<BookingSagaWorkflow>();
+            options.RegisterActivity<HoldRoomActivity>();
+            options.RegisterActivity<AuthorizePaymentActivity>();
+            options.RegisterActivity<ConfirmReservationActivity>();
+            options.RegisterActivity<ConfirmOrderActivity>();
+            options.RegisterActivity<CapturePaymentActivity>();
+            options.RegisterActivity<VoidPaymentActivity>();
+            options.RegisterActivity<ReleaseReservationActivity>();
+            options.RegisterActivity<CancelOrderActivity>();
+        });
+    }
+}

@@ -1,0 +1,76 @@
+using CloudScale.Order.Orders;
+using Dapr.Workflow;
+using Microsoft.Extensions.Options;
+
+namespace CloudScale.Order.Saga;
+
+/// <summary>Starts, signals and reads the booking saga of an order; the saga's instance id is the order's id.</summary>
+internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOptions<BookingSagaOptions> options, ILogger<BookingSagas> logger)
+{
+    /// <summary>
+    /// Starts the saga of a pending order unless it runs already. Called for every accepted POST /orders, the repeated
+    /// ones included, so that a retry also starts a saga whose first start was lost to a crash after the order's commit.
+    /// </summary>
+    public async Task EnsureStartedAsync(CustomerOrder order, CancellationToken cancellationToken)
+    {
+        if (order.IsFinal)
+        {
+            return;
+        }
+
+        var instanceId = BookingSagaInput.InstanceIdOf(order.Id);
+        var input = new BookingSagaInput(order.Id, order.CustomerId, order.RoomId, order.From, order.To, order.Amount, options.Value.PaymentConfirmationTimeout);
+        try
+        {
+            await workflows.ScheduleNewWorkflowAsync(nameof(BookingSagaWorkflow), instanceId, input, cancellation: cancellationToken);
+            LogStarted(logger, order.Id);
+        }
+        catch (InvalidOperationException)
+        {
+            // Started before, by the first request with this Idempotency-Key or by a concurrent duplicate; anything else
+            // that refused the start is no reason to accept the order.
+            if (!(await workflows.GetWorkflowStateAsync(instanceId, getInputsAndOutputs: false, cancellationToken)).Exists)
+            {
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Tells the saga the customer cancelled; false when the order has no saga (it never started or was purged).</summary>
+    public async Task<bool> RequestCancelAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await workflows.RaiseEventAsync(BookingSagaInput.InstanceIdOf(orderId), BookingSagaEvents.CancelRequested, cancellation: cancellationToken);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Hands the provider's decision to the order's saga; false when the order has no saga.</summary>
+    public async Task<bool> DeliverPaymentDecisionAsync(Guid orderId, PaymentDecision decision, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await workflows.RaiseEventAsync(BookingSagaInput.InstanceIdOf(orderId), BookingSagaEvents.PaymentDecided, decision, cancellationToken);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<SagaProgress> GetProgressAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        var state = await workflows.GetWorkflowStateAsync(BookingSagaInput.InstanceIdOf(orderId), getInputsAndOutputs: true, cancellationToken);
+        var progress = state.Exists ? state.ReadCustomStatusAs<BookingSagaProgress>() : null;
+        return new SagaProgress(state.RuntimeStatus.ToString().ToUpperInvariant(), progress?.Step, progress?.ReservationId, progress?.PaymentId);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started the booking saga of order {OrderId}")]
+    private static partial void LogStarted(ILogger logger, Guid orderId);
+}
