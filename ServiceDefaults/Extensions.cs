@@ -5,6 +5,7 @@ using CloudScale.ServiceDefaults.Resilience;
 using CloudScale.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -23,6 +24,7 @@ public static class Extensions
         builder.AddDefaultHealthChecks();
         builder.AddProblemDetailsDefaults();
         builder.ConfigureGracefulShutdown();
+        builder.ConfigureRequestLimits();
 
         builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
         builder.Services.AddTransient<IStartupFilter, ServiceDefaultsStartupFilter>();
@@ -34,6 +36,15 @@ public static class Extensions
         // Kestrel stops accepting, then drains in-flight requests for at most this long before the host gives up.
         var drain = builder.Configuration.GetValue("ServiceDefaults:ShutdownTimeout", TimeSpan.FromSeconds(15));
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = drain);
+        return builder;
+    }
+
+    public static TBuilder ConfigureRequestLimits<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        // The services take small JSON bodies: anything larger than this is refused (413 problem) before it is read,
+        // instead of Kestrel's 30 MB default letting one client tie up memory.
+        var maxBody = builder.Configuration.GetValue("ServiceDefaults:MaxRequestBodySize", 1024L * 1024);
+        builder.Services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = maxBody);
         return builder;
     }
 
