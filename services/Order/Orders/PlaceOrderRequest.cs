@@ -10,6 +10,9 @@ namespace CloudScale.Order.Orders;
 internal sealed record PlaceOrderRequest(string? CustomerId, Guid? RoomId, DateOnly? From, DateOnly? To, decimal? Amount)
 {
     public const int MaxNights = 30;
+
+    /// <summary>Booking takes stays ending at most this many days ahead; a later one is refused here rather than by the saga.</summary>
+    public const int MaxDaysAhead = 730;
     public const int MaxCustomerIdLength = 100;
     public const int MaxIdempotencyKeyLength = 200;
     public const decimal MaxAmount = 1_000_000m;
@@ -26,6 +29,7 @@ internal sealed record PlaceOrderRequest(string? CustomerId, Guid? RoomId, DateO
             .When(RoomId is null || RoomId == Guid.Empty, "roomId", "A room id is required.")
             .When(From < today, "from", "The stay cannot start in the past.")
             .WhenNotADateRange(From, To, MaxNights)
+            .When(To > today.AddDays(MaxDaysAhead), "to", $"Stays can be booked at most {MaxDaysAhead} days ahead.")
             .When(Amount is null, "amount", "An amount is required.")
             .When(Amount is <= 0 or > MaxAmount, "amount", $"The amount must be above 0 and at most {MaxAmount}.")
             .When(Amount is { } amount && decimal.Round(amount, 2) != amount, "amount", "The amount may have at most two decimals.");

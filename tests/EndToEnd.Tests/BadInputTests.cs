@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using CloudScale.Testing;
+using Npgsql;
+
+namespace CloudScale.EndToEnd.Tests;
+
+/// <summary>
+/// Bad input to every public endpoint of every service gets a 4xx RFC 9457 problem and changes nothing. A class of its
+/// own, so that no saga of another test writes to the databases while their contents are compared.
+/// </summary>
+public sealed class BadInputTests(CloudScaleSystem system) : IClassFixture<CloudScaleSystem>
+{
+    private static readonly string[] Databases = ["bookingdb", "orderdb", "notificationdb"];
+
+    private static readonly string Oversized = $$"""{"name":"{{new string('x', 2 * 1024 * 1024)}}"}""";
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    /// <summary>(service, method, path, JSON body or null, expected status). <c>{room}</c> is an existing room; <c>{unknown}</c> is no entity.</summary>
+    public static TheoryData<string, string, string, string?, int> Requests() => new()
+    {
+        // Booking
+        { "booking", "POST", "/rooms", """{"name":""", 400 },
+        { "booking", "POST", "/rooms", """{"name":1,"city":true,"capacity":"two","pricePerNight":"cheap"}""", 400 },
+        { "booking", "POST", "/rooms", "{}", 400 },
+        { "booking", "POST", "/rooms", """{"name":"A","city":"B","capacity":0,"pricePerNight":-1}""", 400 },
+        { "booking", "POST", "/rooms", Oversized, 413 },
+        { "booking", "PUT", "/rooms/{room}", """{"name":"A","city":"B","capacity":2,"pricePerNight":10}""", 428 },
+        { "booking", "PUT", "/rooms/{unknown}", """{"name":""", 400 },
+        { "booking", "GET", "/rooms?limit=0", null, 400 },
+        { "booking", "GET", "/rooms?cursor=not-a-cursor", null, 400 },
+        { "booking", "GET", "/rooms?minCapacity=many", null, 400 },
+        { "booking", "GET", "/rooms/{unknown}", null, 404 },
+        { "booking", "GET", "/rooms/not-a-guid", null, 404 },
+        { "booking", "GET", "/rooms/{room}/availability?from=2030-01-10&to=2030-01-01", null, 400 },
+        { "booking", "GET", "/rooms/{room}/availability?from=someday&to=2030-01-01", null, 400 },
+        { "booking", "POST", "/reservations", "{}", 400 },
+        { "booking", "POST", "/reservations", """{"roomId":"{room}","customerId":"ada","from":"2020-01-01","to":"2020-01-03","orderId":"{unknown}"}""", 400 },
+        { "booking", "POST", "/reservations", "[1,2,3]", 400 },
+        { "booking", "GET", "/reservations/{unknown}", null, 404 },
+        { "booking", "POST", "/reservations/{unknown}/confirm", null, 404 },
+        { "booking", "POST", "/reservations/{unknown}/release", null, 404 },
+        // Order (POST /orders also lacks its Idempotency-Key, except where the key is the only fault)
+        { "order", "POST", "/orders", """{"customerId":"ada","roomId":"{room}","from":"2030-01-01","to":"2030-01-03","amount":10}""", 400 },
+        { "order", "POST!", "/orders", """{"customerId":""", 400 },
+        { "order", "POST!", "/orders", """{"customerId":7,"roomId":"room","from":"soon","to":false,"amount":"ten"}""", 400 },
+        { "order", "POST!", "/orders", "{}", 400 },
+        { "order", "POST!", "/orders", """{"customerId":"ada","roomId":"{room}","from":"2030-01-01","to":"2030-01-03","amount":-5}""", 400 },
+        { "order", "POST!", "/orders", """{"customerId":"ada","roomId":"{room}","from":"2020-01-01","to":"2020-01-03","amount":10}""", 400 },
+        { "order", "POST!", "/orders", """{"customerId":"ada","roomId":"{room}","from":"2030-01-01","to":"2030-03-01","amount":10}""", 400 },
+        { "order", "POST!", "/orders", """{"customerId":"ada","roomId":"{room}","from":"2099-01-01","to":"2099-01-03","amount":10}""", 400 },
+        { "order", "POST!", "/orders", Oversized, 413 },
+        { "order", "GET", "/orders", null, 400 },
+        { "order", "GET", "/orders?customerId=ada&limit=1000", null, 400 },
+        { "order", "GET", "/orders?customerId=ada&cursor=%%%", null, 400 },
+        { "order", "GET", "/orders/{unknown}", null, 404 },
+        { "order", "POST", "/orders/{unknown}/cancel", null, 404 },
+        { "order", "POST", "/payment-confirmations", "{}", 400 },
+        { "order", "POST", "/payment-confirmations", """{"paymentId":""", 400 },
+        { "order", "POST", "/payment-confirmations", """{"paymentId":"{unknown}"}""", 404 },
+        // Notification
+        { "notification", "GET", "/users/ada/notifications?limit=0", null, 400 },
+        { "notification", "GET", "/users/ada/notifications?cursor=not-a-cursor", null, 400 },
+        { "notification", "POST", "/users/ada/notifications/not-a-guid/read", null, 400 },
+        { "notification", "POST", "/users/ada/notifications/{unknown}/read", null, 404 },
+        // The payment provider's admin API
+        { "payments", "PUT", "/admin/behaviour", """{"latencyMs":-1,"declineRate":2,"errorRate":0}""", 400 },
+        { "payments", "PUT", "/admin/behaviour", """{"latencyMs":""", 400 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Requests))]
+    public async Task Bad_input_gets_a_problem_and_changes_nothing(string service, string method, string path, string? body, int expectedStatus)
+    {
+        var room = await RoomAsync();
+        var before = await SnapshotAsync();
+
+        using var request = new HttpRequestMessage(new HttpMethod(method.TrimEnd('!')), Fill(path, room));
+        if (body is not null)
+        {
+            request.Content = new StringContent(Fill(body, room), Encoding.UTF8, "application/json");
+        }
+
+        if (method.EndsWith('!'))
+        {
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        }
+
+        using var response = await Client(service).SendAsync(request, Cancellation);
+
+        await response.ReadProblemAsync((HttpStatusCode)expectedStatus);
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    private static string Fill(string text, Guid room) =>
+        text.Replace("{room}", room.ToString(), StringComparison.Ordinal).Replace("{unknown}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
+
+    private HttpClient Client(string service) => service switch
+    {
+        "booking" => system.Booking,
+        "order" => system.Order,
+        "notification" => system.Notification,
+        "payments" => system.Payments,
+        _ => throw new ArgumentOutOfRangeException(nameof(service), service, "Not a CloudScale service."),
+    };
+
+    private Guid? _room;
+
+    private async Task<Guid> RoomAsync()
+    {
+        if (_room is null)
+        {
+            using var response = await system.Booking.PostAsJsonAsync("/rooms", new { name = "Garden", city = "Porto", capacity = 2, pricePerNight = 90 }, Cancellation);
+            _room = (await response.ReadAsync<JsonElement>(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        }
+
+        return _room.Value;
+    }
+
+    /// <summary>Every row of every table of every service database, as text: what "changes nothing" compares.</summary>
+    private async Task<string> SnapshotAsync()
+    {
+        var snapshot = new StringBuilder();
+        foreach (var database in Databases)
+        {
+            await using var connection = new NpgsqlConnection(system.App.GetConnectionString(database));
+            await connection.OpenAsync(Cancellation);
+            var tables = new List<string>();
+            await using (var list = new NpgsqlCommand("SELECT quote_ident(table_name) FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", connection))
+            await using (var reader = await list.ExecuteReaderAsync(Cancellation))
+            {
+                while (await reader.ReadAsync(Cancellation))
+                {
+                    tables.Add(reader.GetString(0));
+                }
+            }
+
+            foreach (var table in tables)
+            {
+                // Table names come from the catalogue, quoted by Postgres itself; nothing here is user input.
+                await using var rows = new NpgsqlCommand($"SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') FROM {table} t", connection);
+                snapshot.Append(database).Append('.').Append(table).Append('\n').Append(await rows.ExecuteScalarAsync(Cancellation)).Append('\n');
+            }
+        }
+
+        return snapshot.ToString();
+    }
+}
