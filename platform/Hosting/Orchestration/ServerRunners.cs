@@ -99,6 +99,9 @@ internal sealed class PostgresRunner(PostgresServerResource postgres, Orchestrat
         List<string> arguments =
         [
             "-D", directory, "-p", postgres.Port.ToString(), "-c", "listen_addresses=localhost", "-c", "unix_socket_directories=",
+            // One server holds every service's database and the sidecars' state stores, each client with a pool of up to
+            // 100 connections (Npgsql's default): Postgres' default of 100 in all runs out under a burst of requests.
+            "-c", "max_connections=500",
         ];
         if (Context.Builder.EphemeralData)
         {
