@@ -12,8 +12,11 @@ public class OrderServiceFixture(TestServers servers) : IAsyncLifetime
     public virtual async ValueTask InitializeAsync()
     {
         Database = await servers.CreateDatabaseAsync();
-        _service = await OrderService.StartOrderAsync(Database, (await servers.RedisAsync()).ConnectionString, OrderService.UnusedEndpoint());
+        _service = await OrderService.StartOrderAsync(Database, (await servers.RedisAsync()).ConnectionString, OrderService.UnusedEndpoint(), Settings);
     }
+
+    /// <summary>Configuration beyond <see cref="OrderService"/>'s test defaults.</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
 
     public async ValueTask DisposeAsync()
     {

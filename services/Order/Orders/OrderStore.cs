@@ -105,16 +105,32 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
 
         // One row beyond the page says whether another page follows, without a COUNT.
         command.Parameters.AddWithValue("take", request.PageSize + 1);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var orders = new List<CustomerOrder>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            orders.Add(Read(reader));
-        }
+        var orders = await ReadAllAsync(command, cancellationToken);
 
         return orders.Count > request.PageSize
             ? new OrderPage(orders[..request.PageSize], OrderCursor.After(orders[request.PageSize - 1]).Encode())
             : new OrderPage(orders, null);
+    }
+
+    /// <summary>Orders pending since before <paramref name="createdBefore"/>, oldest first, after the cursor.</summary>
+    public async Task<IReadOnlyList<CustomerOrder>> ListPendingAsync(
+        DateTimeOffset createdBefore, OrderCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {Columns} FROM orders
+            WHERE status = 'pending' AND created_at < @createdBefore {(after is null ? "" : "AND (created_at, id) > (@afterCreatedAt, @afterId)")}
+            ORDER BY created_at, id
+            LIMIT @limit
+            """);
+        command.Parameters.AddWithValue("createdBefore", createdBefore);
+        command.Parameters.AddWithValue("limit", limit);
+        if (after is { } cursor)
+        {
+            command.Parameters.AddWithValue("afterCreatedAt", cursor.CreatedAt);
+            command.Parameters.AddWithValue("afterId", cursor.Id);
+        }
+
+        return await ReadAllAsync(command, cancellationToken);
     }
 
     /// <summary>
@@ -174,6 +190,18 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
         record.Parameters.AddWithValue("status", StatusName(status));
         record.Parameters.AddWithValue("reason", (object?)reason ?? DBNull.Value);
         await record.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<List<CustomerOrder>> ReadAllAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var orders = new List<CustomerOrder>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            orders.Add(Read(reader));
+        }
+
+        return orders;
     }
 
     private static async Task<CustomerOrder?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)

@@ -17,6 +17,12 @@ internal sealed class BookingSagaOptions
     /// </summary>
     public Uri? PublicBaseUrl { get; set; }
 
+    /// <summary>How often each replica looks for pending orders whose saga never started.</summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long an order must have been pending before a missing saga counts as lost rather than about to start.</summary>
+    public TimeSpan RecoveryAge { get; set; } = TimeSpan.FromMinutes(1);
+
     public Uri PaymentCallbackUrl() =>
         new(PublicBaseUrl ?? throw new InvalidOperationException($"{SectionName}:{nameof(PublicBaseUrl)} is not set."), PaymentConfirmationPath);
 }

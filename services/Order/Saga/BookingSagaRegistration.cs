@@ -15,9 +15,12 @@ internal static class BookingSagaRegistration
             .Validate(options => options.PaymentConfirmationTimeout > TimeSpan.Zero, "BookingSaga:PaymentConfirmationTimeout must be positive.")
             .Validate(options => options.PublicBaseUrl is null or { IsAbsoluteUri: true, Scheme: "http" or "https" },
                 "BookingSaga:PublicBaseUrl must be an absolute http(s) URL.")
+            .Validate(options => options.RecoveryInterval > TimeSpan.Zero && options.RecoveryAge >= TimeSpan.Zero,
+                "BookingSaga:RecoveryInterval must be positive and BookingSaga:RecoveryAge not negative.")
             .ValidateOnStart();
         builder.Services.AddSingleton<BookingClient>();
         builder.Services.AddSingleton<BookingSagas>();
+        builder.Services.AddHostedService<PendingSagaRecovery>();
         builder.Services.AddDaprWorkflow(options =>
         {
             options.StateStoreName = WorkflowStateStore;

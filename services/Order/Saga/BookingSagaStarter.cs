@@ -8,14 +8,15 @@ namespace CloudScale.Order.Saga;
 internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOptions<BookingSagaOptions> options, ILogger<BookingSagas> logger)
 {
     /// <summary>
-    /// Starts the saga of a pending order unless it runs already. Called for every accepted POST /orders, the repeated
-    /// ones included, so that a retry also starts a saga whose first start was lost to a crash after the order's commit.
+    /// Starts the saga of a pending order unless it exists already; true when this call started it. Called for every
+    /// accepted POST /orders, the repeated ones included, so that a retry also starts a saga whose first start was lost
+    /// to a crash after the order's commit (and <see cref="PendingSagaRecovery"/> catches the orders nobody retries).
     /// </summary>
-    public async Task EnsureStartedAsync(CustomerOrder order, CancellationToken cancellationToken)
+    public async Task<bool> EnsureStartedAsync(CustomerOrder order, CancellationToken cancellationToken)
     {
         if (order.IsFinal)
         {
-            return;
+            return false;
         }
 
         var instanceId = BookingSagaInput.InstanceIdOf(order.Id);
@@ -24,6 +25,7 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
         {
             await workflows.ScheduleNewWorkflowAsync(nameof(BookingSagaWorkflow), instanceId, input, cancellation: cancellationToken);
             LogStarted(logger, order.Id);
+            return true;
         }
         catch (InvalidOperationException)
         {
@@ -33,6 +35,8 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
             {
                 throw;
             }
+
+            return false;
         }
     }
 
