@@ -141,10 +141,12 @@ internal sealed partial class Subscriber(
                     return [];
                 }
             }
-            catch (HttpRequestException exception) when (attempt < 3)
+            catch (HttpRequestException exception)
             {
+                // The port may accept before the app serves (a proxy in front of it, an app still migrating its
+                // database): keep asking, backing off to 5 s, since nothing can be delivered before the answer.
                 LogDiscoveryRetry(exception.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(500), stopping);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 250 * Math.Pow(2, Math.Min(attempt, 5)))), stopping);
             }
         }
     }
