@@ -13,6 +13,8 @@ ensure_prerequisites() {
   compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
   # btree_gist (for the reservations' exclusion constraint) ships in postgresql-contrib.
   compgen -G "/usr/share/postgresql/*/extension/btree_gist.control" >/dev/null || missing+=(postgresql-contrib)
+  # The native AOT build of the sidecar links with clang (platform/Sidecar/Sidecar.csproj).
+  command -v clang >/dev/null 2>&1 || missing+=(clang)
   [ ${#missing[@]} -eq 0 ] && return 0
 
   local sudo=()

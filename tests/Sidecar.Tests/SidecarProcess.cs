@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Aspire.Hosting.Dapr;
 using CloudScale.Testing;
 
 namespace CloudScale.Sidecar.Tests;
 
-/// <summary>A real sidecar process (<c>dotnet exec CloudScale.Sidecar.dll</c>) on a free loopback port.</summary>
+/// <summary>A real sidecar process, the one the AppHost runs (native when built, else the assembly), on a free loopback port.</summary>
 internal sealed class SidecarProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -40,16 +41,12 @@ internal sealed class SidecarProcess : IAsyncDisposable
     /// <summary>tests/Sidecar.Tests/bin/&lt;Configuration&gt;/net10.0, five levels up.</summary>
     public static string RepositoryRoot { get; } = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
 
-    public static string SidecarDll { get; } = FindSidecar();
+    private static DaprSidecarRuntime Runtime { get; } = DaprSidecarRuntime.CloudScale();
 
     public static async Task<SidecarProcess> StartAsync(string appId, string resourcesPath, int? appPort = null, IReadOnlyDictionary<string, string>? environment = null, bool waitReady = true)
     {
         var port = LoopbackPorts.Free();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "exec", SidecarDll, "--app-id", appId, "--dapr-http-port", port.ToString(), "--resources-path", resourcesPath, "--log-level", "warn" })
-        {
-            start.ArgumentList.Add(argument);
-        }
+        var start = StartInfo(["--app-id", appId, "--dapr-http-port", port.ToString(), "--resources-path", resourcesPath, "--log-level", "warn"]);
 
         if (appPort is { } app)
         {
@@ -100,15 +97,7 @@ internal sealed class SidecarProcess : IAsyncDisposable
     /// <summary>Runs the sidecar expecting it to refuse to start; returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(SidecarDll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(StartInfo(arguments))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -144,13 +133,14 @@ internal sealed class SidecarProcess : IAsyncDisposable
         }
     }
 
-    private static string FindSidecar()
+    private static ProcessStartInfo StartInfo(IEnumerable<string> arguments)
     {
-        // tests/Sidecar.Tests/bin/<Configuration>/net10.0 → platform/Sidecar/bin/<Configuration>/net10.0
-        var output = AppContext.BaseDirectory.TrimEnd('/');
-        var framework = Path.GetFileName(output);
-        var configuration = Path.GetFileName(Path.GetDirectoryName(output)!);
-        var dll = Path.Combine(RepositoryRoot, "platform/Sidecar/bin", configuration, framework, "CloudScale.Sidecar.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build platform/Sidecar first.", dll);
+        var start = new ProcessStartInfo(Runtime.Command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in Runtime.LeadingArgs.Concat(arguments))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
     }
 }

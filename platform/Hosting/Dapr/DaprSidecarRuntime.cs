@@ -5,18 +5,27 @@ namespace Aspire.Hosting.Dapr;
 /// <summary>What runs a sidecar: daprd when installed (what Dapr users expect), else CloudScale's sidecar, built with this assembly.</summary>
 public sealed record DaprSidecarRuntime(string Command, IReadOnlyList<string> LeadingArgs, bool IsDaprd)
 {
-    public static DaprSidecarRuntime Find()
+    public static DaprSidecarRuntime Find() =>
+        Orchestration.Prerequisites.FindOnPath("daprd") is { } daprd ? new DaprSidecarRuntime(daprd, [], IsDaprd: true) : CloudScale();
+
+    /// <summary>
+    /// CloudScale's sidecar: the native binary a Release build publishes beside it (a third of the memory), unless that
+    /// is missing or older than the managed assembly (a build that skipped the native publish), else the assembly.
+    /// </summary>
+    public static DaprSidecarRuntime CloudScale()
     {
-        if (Orchestration.Prerequisites.FindOnPath("daprd") is { } daprd)
+        var assembly = Metadata("CloudScaleSidecarAssembly");
+        if (assembly is null || !File.Exists(assembly))
         {
-            return new DaprSidecarRuntime(daprd, [], IsDaprd: true);
+            throw new DistributedApplicationException(
+                $"Neither daprd is on PATH nor CloudScale's sidecar is built (expected '{assembly}'): run 'dotnet build' on the AppHost.");
         }
 
-        var assembly = typeof(DaprSidecarRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(attribute => attribute.Key == "CloudScaleSidecarAssembly")?.Value;
-        return assembly is not null && File.Exists(assembly)
-            ? new DaprSidecarRuntime("dotnet", [assembly], IsDaprd: false)
-            : throw new DistributedApplicationException(
-                $"Neither daprd is on PATH nor CloudScale's sidecar is built (expected '{assembly}'): run 'dotnet build' on the AppHost.");
+        return Metadata("CloudScaleNativeSidecar") is { } native && File.Exists(native) && File.GetLastWriteTimeUtc(native) >= File.GetLastWriteTimeUtc(assembly)
+            ? new DaprSidecarRuntime(native, [], IsDaprd: false)
+            : new DaprSidecarRuntime("dotnet", [assembly], IsDaprd: false);
     }
+
+    private static string? Metadata(string key) => typeof(DaprSidecarRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .FirstOrDefault(attribute => attribute.Key == key)?.Value;
 }

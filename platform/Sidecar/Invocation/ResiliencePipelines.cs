@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using CloudScale.Sidecar.Configuration;
 using Polly;
 using Polly.CircuitBreaker;
@@ -21,7 +22,8 @@ internal sealed class ResiliencePipelines(ResiliencyDefinition resiliency)
         _apps.GetOrAdd(appId, id => resiliency.Apps.TryGetValue(id, out var policy) ? Build(policy) : ResiliencePipeline<HttpResponseMessage>.Empty);
 
     /// <summary>A pipeline that treats failures as "should retry" per <paramref name="isFailure"/>.</summary>
-    public static ResiliencePipeline<T> Build<T>(TargetPolicy policy, Func<Outcome<T>, bool> isFailure)
+    // Polly's strategies declare that they may reflect over the result type, so trimming must keep its members.
+    public static ResiliencePipeline<T> Build<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.All)] T>(TargetPolicy policy, Func<Outcome<T>, bool> isFailure)
     {
         var builder = new ResiliencePipelineBuilder<T>();
         if (policy.Retry is { } retry && retry.MaxRetries != 0)

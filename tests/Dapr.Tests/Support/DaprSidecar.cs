@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Reflection;
+using Aspire.Hosting.Dapr;
 using CloudScale.Testing;
 
 namespace CloudScale.Dapr.Tests.Support;
@@ -16,14 +16,13 @@ public sealed record SidecarSettings(string AppId, string ResourcesPath)
 }
 
 /// <summary>
-/// A real <c>CloudScale.Sidecar</c> process (the one <c>platform/Sidecar</c> builds), registered with the test servers'
+/// A real <c>CloudScale.Sidecar</c> process (the build of <c>platform/Sidecar</c> the AppHost runs), registered with the test servers'
 /// reaper so that a crashed test run leaves none behind. Its console output is kept for failure messages.
 /// </summary>
 public sealed class DaprSidecar : IAsyncDisposable
 {
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(30);
-    private static readonly string SidecarAssembly = typeof(DaprSidecar).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(attribute => attribute.Key == "SidecarAssembly").Value!;
+    private static readonly DaprSidecarRuntime Runtime = DaprSidecarRuntime.CloudScale();
 
     private static int _instances;
     private readonly Process _process;
@@ -33,9 +32,8 @@ public sealed class DaprSidecar : IAsyncDisposable
     private DaprSidecar(SidecarSettings settings)
     {
         Settings = settings;
-        var arguments = new List<string>
+        var arguments = new List<string>(Runtime.LeadingArgs)
         {
-            "exec", SidecarAssembly,
             "--app-id", settings.AppId,
             "--dapr-http-port", settings.HttpPort.ToString(),
             "--resources-path", settings.ResourcesPath,
@@ -46,7 +44,7 @@ public sealed class DaprSidecar : IAsyncDisposable
             arguments.AddRange(["--app-port", appPort.ToString()]);
         }
 
-        var start = new ProcessStartInfo("dotnet", arguments) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Runtime.Command, arguments) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         // The test process's own tokens must not leak into a sidecar that a test means to run without them.
         foreach (var inherited in new[] { "DAPR_API_TOKEN", "APP_API_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT" })
         {
@@ -58,7 +56,7 @@ public sealed class DaprSidecar : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"{Runtime.Command} did not start.");
         TestServerRoot.Shared.Track(_trackingName, _process.Id);
         _process.OutputDataReceived += (_, line) => Keep(line.Data);
         _process.ErrorDataReceived += (_, line) => Keep(line.Data);
