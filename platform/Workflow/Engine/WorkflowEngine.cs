@@ -35,8 +35,11 @@ internal sealed partial class WorkflowEngine
     /// <summary>Who holds the leases this engine takes: unique per engine, so two engines in one process are two replicas.</summary>
     public string WorkerId { get; }
 
-    /// <summary>Set whenever this engine writes work to the store, so the local worker picks it up without waiting for a poll.</summary>
-    public AsyncSignal WorkAvailable { get; } = new();
+    /// <summary>
+    /// The local worker, told of the work each change this engine commits makes ready, so that the replica that made it
+    /// runs it at once; polling the store is left to find what other replicas, timers and crashes leave behind.
+    /// </summary>
+    public IReadyWorkListener? ReadyWork { get; set; }
 
     /// <summary>Set whenever this engine changes an instance, so local waits for a status return at once.</summary>
     public AsyncSignal InstancesChanged { get; } = new();
@@ -62,6 +65,7 @@ internal sealed partial class WorkflowEngine
 
         WorkflowTelemetry.Started.Add(1, new KeyValuePair<string, object?>(WorkflowTelemetry.WorkflowNameTag, name));
         Changed();
+        StepReadyAt(instanceId, start.VisibleAt);
         return instanceId;
     }
 
@@ -73,6 +77,11 @@ internal sealed partial class WorkflowEngine
     {
         var delivered = await _store.DeliverAsync(instanceId, new InboxMessage(Guid.NewGuid().ToString("N"), message, message.Timestamp), cancellationToken);
         Changed();
+        if (delivered)
+        {
+            StepReadyAt(instanceId, message.Timestamp);
+        }
+
         return delivered;
     }
 
@@ -201,6 +210,7 @@ internal sealed partial class WorkflowEngine
         if (await _store.TryCompleteActivityAsync(item, message, cancellationToken))
         {
             Changed();
+            ReadyWork?.StepReady(item.InstanceId);
         }
         else
         {
@@ -279,13 +289,35 @@ internal sealed partial class WorkflowEngine
         }
 
         Changed();
+        foreach (var activity in commit.ScheduledActivities)
+        {
+            ReadyWork?.ActivityReady(activity.Key);
+        }
+
+        foreach (var instanceId in commit.StartedInstances.Select(child => child.Metadata.InstanceId).Concat(commit.Messages.Select(message => message.InstanceId)))
+        {
+            ReadyWork?.StepReady(instanceId);
+        }
+
+        if (commit.Metadata.WakeUpTime(commit.Inbox) is { } wakeUp)
+        {
+            StepReadyAt(commit.Metadata.InstanceId, wakeUp);
+        }
     }
 
-    private void Changed()
+    private void StepReadyAt(string instanceId, DateTimeOffset time)
     {
-        WorkAvailable.Set();
-        InstancesChanged.Set();
+        if (time <= _clock.GetUtcNow())
+        {
+            ReadyWork?.StepReady(instanceId);
+        }
+        else
+        {
+            ReadyWork?.DueAt(time);
+        }
     }
+
+    private void Changed() => InstancesChanged.Set();
 
     private sealed class ActivityExecutionContext(ActivityWorkItem item) : WorkflowActivityContext
     {
@@ -307,6 +339,18 @@ internal sealed partial class WorkflowEngine
         [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow {WorkflowName} instance {InstanceId} failed: {Reason}")]
         public static partial void WorkflowFailed(ILogger logger, string workflowName, string instanceId, string? reason);
     }
+}
+
+/// <summary>What the engine tells the worker of its own process about work it has just made ready.</summary>
+internal interface IReadyWorkListener
+{
+    /// <summary>The instance has messages to act on now; a step already running for it should run once more.</summary>
+    void StepReady(string instanceId);
+
+    void ActivityReady(ActivityKey activity);
+
+    /// <summary>Something (a timer, a delayed start) becomes ready at <paramref name="time"/>.</summary>
+    void DueAt(DateTimeOffset time);
 }
 
 internal enum PurgeOutcome
