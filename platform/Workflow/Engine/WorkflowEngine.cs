@@ -154,6 +154,12 @@ internal sealed partial class WorkflowEngine
             span?.SetTag(WorkflowTelemetry.WorkerTag, WorkerId);
             var commit = StepPlanner.Plan(record, _clock.GetUtcNow(), ResolveWorkflow, _loggers, span?.Id ?? traceParent);
             commit = await FailChildrenThatAlreadyRunAsync(commit, cancellationToken);
+            if (ReadyWork is not null && commit.ScheduledActivities.Count > 0)
+            {
+                // This replica's worker runs them next, so they are stored leased to it rather than leased one by one.
+                commit = commit with { ActivityLease = new WorkflowLease(WorkerId, _clock.GetUtcNow() + _options.ActivityLeaseDuration) };
+            }
+
             if (await _store.TryCommitAsync(commit, cancellationToken))
             {
                 span?.SetTag(WorkflowTelemetry.StatusTag, commit.Metadata.RuntimeStatus.ToString());
@@ -184,6 +190,13 @@ internal sealed partial class WorkflowEngine
             return false;
         }
 
+        await RunLeasedActivityAsync(item, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Runs an activity this engine holds the lease of (its <see cref="ActivityWorkItem.LeaseToken"/>) and delivers its result.</summary>
+    public async Task RunLeasedActivityAsync(ActivityWorkItem item, CancellationToken cancellationToken)
+    {
         using var span = WorkflowTelemetry.Source.StartActivity($"activity {item.Name}", ActivityKind.Internal, ParentOf(item.TraceParent));
         span?.SetTag(WorkflowTelemetry.InstanceIdTag, item.InstanceId);
         span?.SetTag(WorkflowTelemetry.ActivityNameTag, item.Name);
@@ -216,8 +229,6 @@ internal sealed partial class WorkflowEngine
         {
             Log.ActivityLeaseLost(_logger, item.Name, item.TaskId, item.InstanceId);
         }
-
-        return true;
     }
 
     private async Task<string?> InvokeActivityAsync(ActivityWorkItem item)
@@ -289,9 +300,12 @@ internal sealed partial class WorkflowEngine
         }
 
         Changed();
-        foreach (var activity in commit.ScheduledActivities)
+        if (commit.ActivityLease is { } lease)
         {
-            ReadyWork?.ActivityReady(activity.Key);
+            foreach (var activity in commit.ScheduledActivities)
+            {
+                ReadyWork?.ActivityLeased(activity with { LeaseToken = lease.Token });
+            }
         }
 
         foreach (var instanceId in commit.StartedInstances.Select(child => child.Metadata.InstanceId).Concat(commit.Messages.Select(message => message.InstanceId)))
@@ -347,7 +361,8 @@ internal interface IReadyWorkListener
     /// <summary>The instance has messages to act on now; a step already running for it should run once more.</summary>
     void StepReady(string instanceId);
 
-    void ActivityReady(ActivityKey activity);
+    /// <summary>An activity stored leased to this engine (<see cref="WorkflowCommit.ActivityLease"/>), to run now.</summary>
+    void ActivityLeased(ActivityWorkItem activity);
 
     /// <summary>Something (a timer, a delayed start) becomes ready at <paramref name="time"/>.</summary>
     void DueAt(DateTimeOffset time);

@@ -33,8 +33,8 @@ internal sealed partial class WorkflowWorker : BackgroundService, IReadyWorkList
     public void StepReady(string instanceId) =>
         Start($"workflow {instanceId}", _workflowSlots, () => _engine.RunWorkflowStepAsync(instanceId, CancellationToken.None), runAgainIfRunning: true);
 
-    public void ActivityReady(ActivityKey activity) =>
-        Start($"activity {activity.InstanceId} {activity.TaskId}", _activitySlots, () => _engine.RunActivityAsync(activity, CancellationToken.None), runAgainIfRunning: false);
+    public void ActivityLeased(ActivityWorkItem activity) =>
+        Start(ActivityWorkKey(activity.Key), _activitySlots, () => _engine.RunLeasedActivityAsync(activity, CancellationToken.None), runAgainIfRunning: false);
 
     public void DueAt(DateTimeOffset time)
     {
@@ -115,12 +115,14 @@ internal sealed partial class WorkflowWorker : BackgroundService, IReadyWorkList
 
         foreach (var activity in work.Activities)
         {
-            ActivityReady(activity);
+            Start(ActivityWorkKey(activity), _activitySlots, () => _engine.RunActivityAsync(activity, CancellationToken.None), runAgainIfRunning: false);
         }
 
         var next = _engine.Now + _engine.Options.PollingInterval;
         return work.NextDueAt < next ? work.NextDueAt.Value : next;
     }
+
+    private static string ActivityWorkKey(ActivityKey activity) => $"activity {activity.InstanceId} {activity.TaskId}";
 
     /// <summary>True if the local due time has passed; it is cleared then, as the poll that follows covers it.</summary>
     private bool ClearLocalDueIfPassed()
@@ -141,7 +143,7 @@ internal sealed partial class WorkflowWorker : BackgroundService, IReadyWorkList
     /// Runs one item once a slot of its kind is free, unless it is running here already; a step told of new work while it
     /// runs runs once more afterwards, since it may have loaded the instance before that work arrived.
     /// </summary>
-    private void Start(string key, SemaphoreSlim slots, Func<Task<bool>> run, bool runAgainIfRunning)
+    private void Start(string key, SemaphoreSlim slots, Func<Task> run, bool runAgainIfRunning)
     {
         lock (_lock)
         {
@@ -158,7 +160,7 @@ internal sealed partial class WorkflowWorker : BackgroundService, IReadyWorkList
         }
     }
 
-    private async Task RunAsync(string key, RunningItem item, SemaphoreSlim slots, Func<Task<bool>> run)
+    private async Task RunAsync(string key, RunningItem item, SemaphoreSlim slots, Func<Task> run)
     {
         await Task.Yield();
         await slots.WaitAsync(CancellationToken.None);

@@ -287,28 +287,30 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
         }
 
         var document = Read<ActivityDocument>(item);
-        if (document.Result is not null
-            || IsLeasedToAnother(document.Lease, owner)
-            || !await _state.TrySaveAsync(item.Key, Write(document with { Lease = new WorkflowLease(owner, leaseUntil) }), item.ETag, cancellationToken))
-        {
-            return null;
-        }
-
-        // The etag of the leased document proves the lease when the result is delivered: any later lease changes it.
-        return await _state.GetAsync(item.Key, cancellationToken) is { } leased && Read<ActivityDocument>(leased).Lease?.Owner == owner
-            ? document.Item with { LeaseToken = leased.ETag }
+        var lease = new WorkflowLease(owner, leaseUntil);
+        return document.Result is null
+            && !IsLeasedToAnother(document.Lease, owner)
+            && await _state.TrySaveAsync(item.Key, Write(document with { Lease = lease }), item.ETag, cancellationToken)
+            ? document.Item with { LeaseToken = lease.Token }
             : null;
     }
 
     /// <summary>
-    /// Records the result in the activity's own document, guarded by the etag of the lease: results of one instance's
-    /// activities never contend with each other or with its steps, and the next step moves them into the history.
+    /// Records the result in the activity's own document if it still holds the lease, guarded by the etag it was read
+    /// with: results of one instance's activities never contend with each other or with its steps, and the next step
+    /// moves them into the history.
     /// </summary>
     public async Task<bool> TryCompleteActivityAsync(ActivityWorkItem leased, InboxMessage result, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(leased);
-        var completed = new ActivityDocument(leased with { LeaseToken = null }, Lease: null, result);
-        return leased.LeaseToken is { } token && await _state.TrySaveAsync(ActivityKeyOf(leased.Key), Write(completed), token, cancellationToken);
+        if (await _state.GetAsync(ActivityKeyOf(leased.Key), cancellationToken) is not { } item
+            || Read<ActivityDocument>(item) is not { Result: null, Lease: { } lease } document
+            || lease.Token != leased.LeaseToken)
+        {
+            return false;
+        }
+
+        return await _state.TrySaveAsync(item.Key, Write(document with { Lease = null, Result = result }), item.ETag, cancellationToken);
     }
 
     public void Dispose() => _state.Dispose();
@@ -361,7 +363,7 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
 
         foreach (var activity in commit.ScheduledActivities)
         {
-            writes.Put(ActivityKeyOf(activity.Key), new ActivityDocument(activity, Lease: null, Result: null));
+            writes.Put(ActivityKeyOf(activity.Key), new ActivityDocument(activity, commit.ActivityLease, Result: null));
         }
 
         writes.Put(InboxKey(instanceId), new InboxDocument(commit.Inbox));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Dapr.Workflow;
 
@@ -86,7 +87,12 @@ public sealed record WorkflowMetadata(
 /// <summary>The workflow that started an instance as a child, and the call its result goes back to.</summary>
 public sealed record ParentWorkflow(string InstanceId, string ExecutionId, int TaskId);
 
-public sealed record WorkflowLease(string Owner, DateTimeOffset ExpiresAt);
+public sealed record WorkflowLease(string Owner, DateTimeOffset ExpiresAt)
+{
+    /// <summary>Proves an activity's lease when its result is delivered: any later lease of the activity has another token.</summary>
+    [JsonIgnore]
+    public string Token => $"{Owner}/{ExpiresAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}";
+}
 
 public sealed record WorkflowInstanceRecord(WorkflowMetadata Metadata, IReadOnlyList<HistoryEvent> History, IReadOnlyList<InboxMessage> Inbox, string ETag);
 
@@ -114,11 +120,18 @@ public sealed record WorkflowCommit(
     IReadOnlyList<ActivityWorkItem> ScheduledActivities,
     IReadOnlyList<int> CancelledActivities,
     IReadOnlyList<NewWorkflowInstance> StartedInstances,
-    IReadOnlyList<OutgoingMessage> Messages);
+    IReadOnlyList<OutgoingMessage> Messages)
+{
+    /// <summary>
+    /// When set, the scheduled activities are stored already leased to this lease's owner, who runs them at once with
+    /// <see cref="WorkflowLease.Token"/> as their lease token instead of leasing each of them again.
+    /// </summary>
+    public WorkflowLease? ActivityLease { get; init; }
+}
 
 public readonly record struct ActivityKey(string InstanceId, int TaskId);
 
-/// <summary>A scheduled activity; <see cref="LeaseToken"/> is set by the store when it is leased and proves the lease on completion.</summary>
+/// <summary>A scheduled activity; <see cref="LeaseToken"/>, the <see cref="WorkflowLease.Token"/> of its lease, proves the lease on completion.</summary>
 public sealed record ActivityWorkItem(string InstanceId, string ExecutionId, int TaskId, string Name, string? Input, string? TraceParent, string? LeaseToken = null)
 {
     [JsonIgnore]

@@ -78,7 +78,7 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
             instance.Version = NextVersion();
             foreach (var activity in commit.ScheduledActivities)
             {
-                _activities[activity.Key] = new StoredActivity(activity, Lease: null, NextVersion());
+                _activities[activity.Key] = new StoredActivity(activity, commit.ActivityLease);
             }
 
             foreach (var taskId in commit.CancelledActivities)
@@ -181,9 +181,9 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
                 return Task.FromResult<ActivityWorkItem?>(null);
             }
 
-            var leased = activity with { Lease = new WorkflowLease(owner, leaseUntil), Version = NextVersion() };
-            _activities[key] = leased;
-            return Task.FromResult<ActivityWorkItem?>(leased.Item with { LeaseToken = leased.Version.ToString(CultureInfo.InvariantCulture) });
+            var lease = new WorkflowLease(owner, leaseUntil);
+            _activities[key] = activity with { Lease = lease };
+            return Task.FromResult<ActivityWorkItem?>(activity.Item with { LeaseToken = lease.Token });
         }
     }
 
@@ -192,7 +192,7 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
         ArgumentNullException.ThrowIfNull(leased);
         lock (_lock)
         {
-            if (!_activities.TryGetValue(leased.Key, out var activity) || activity.Version.ToString(CultureInfo.InvariantCulture) != leased.LeaseToken)
+            if (!_activities.TryGetValue(leased.Key, out var activity) || activity.Lease?.Token != leased.LeaseToken)
             {
                 return Task.FromResult(false);
             }
@@ -253,5 +253,5 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
             new(Metadata, [.. History], [.. Inbox], Version.ToString(CultureInfo.InvariantCulture));
     }
 
-    private sealed record StoredActivity(ActivityWorkItem Item, WorkflowLease? Lease, long Version);
+    private sealed record StoredActivity(ActivityWorkItem Item, WorkflowLease? Lease);
 }
