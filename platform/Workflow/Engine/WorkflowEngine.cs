@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Dapr.Workflow;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,9 @@ internal sealed partial class WorkflowEngine
     private readonly TimeProvider _clock;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+
+    /// <summary>Instances whose lease this engine kept at its last commit of them, with when that lease expires.</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _keptLeases = new(StringComparer.Ordinal);
 
     public WorkflowEngine(IWorkflowStore store, WorkflowRuntimeOptions options, IServiceProvider services, TimeProvider clock, ILoggerFactory loggers)
     {
@@ -142,9 +146,8 @@ internal sealed partial class WorkflowEngine
     {
         // Commits are retried while messages keep arriving, but only within the first half of the lease, so that a
         // commit never lands after another replica may have taken the instance over.
-        var leasedAt = _clock.GetUtcNow();
-        var retryUntil = leasedAt + (_options.WorkflowLeaseDuration / 2);
-        var record = await _store.TryLeaseInstanceAsync(instanceId, WorkerId, leasedAt + _options.WorkflowLeaseDuration, cancellationToken);
+        var (record, leaseUntil) = await AcquireAsync(instanceId, cancellationToken);
+        var retryUntil = leaseUntil - (_options.WorkflowLeaseDuration / 2);
         for (var attempt = 1; record?.Metadata.Lease?.Owner == WorkerId; attempt++)
         {
             var traceParent = record.History.Concat(record.Inbox.Select(message => message.Event)).OfType<ExecutionStarted>().FirstOrDefault()?.TraceParent;
@@ -153,15 +156,14 @@ internal sealed partial class WorkflowEngine
             span?.SetTag(WorkflowTelemetry.WorkflowNameTag, record.Metadata.Name);
             span?.SetTag(WorkflowTelemetry.WorkerTag, WorkerId);
             var commit = StepPlanner.Plan(record, _clock.GetUtcNow(), ResolveWorkflow, _loggers, span?.Id ?? traceParent);
-            commit = await FailChildrenThatAlreadyRunAsync(commit, cancellationToken);
-            if (ReadyWork is not null && commit.ScheduledActivities.Count > 0)
-            {
-                // This replica's worker runs them next, so they are stored leased to it rather than leased one by one.
-                commit = commit with { ActivityLease = new WorkflowLease(WorkerId, _clock.GetUtcNow() + _options.ActivityLeaseDuration) };
-            }
-
+            commit = KeepWorkLocal(await FailChildrenThatAlreadyRunAsync(commit, cancellationToken));
             if (await _store.TryCommitAsync(commit, cancellationToken))
             {
+                if (commit.Metadata.Lease is { } kept)
+                {
+                    _keptLeases[instanceId] = kept.ExpiresAt;
+                }
+
                 span?.SetTag(WorkflowTelemetry.StatusTag, commit.Metadata.RuntimeStatus.ToString());
                 Committed(record.Metadata, commit);
                 return true;
@@ -179,6 +181,45 @@ internal sealed partial class WorkflowEngine
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The instance under this engine's lease, and until when: the lease kept at its last commit here while at least half
+    /// of it is left (loading is then enough), else a new lease; a null record if another worker holds the instance.
+    /// </summary>
+    private async Task<(WorkflowInstanceRecord? Record, DateTimeOffset LeaseUntil)> AcquireAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var now = _clock.GetUtcNow();
+        if (_keptLeases.TryRemove(instanceId, out var keptUntil)
+            && keptUntil - now > _options.WorkflowLeaseDuration / 2
+            && await _store.LoadAsync(instanceId, cancellationToken) is { Metadata.Lease: { } lease } record
+            && lease.Owner == WorkerId
+            && lease.ExpiresAt == keptUntil)
+        {
+            return (record, keptUntil);
+        }
+
+        var leaseUntil = now + _options.WorkflowLeaseDuration;
+        return (await _store.TryLeaseInstanceAsync(instanceId, WorkerId, leaseUntil, cancellationToken), leaseUntil);
+    }
+
+    /// <summary>
+    /// When a step schedules activities and this replica's worker is there to run them, they are stored leased to it,
+    /// and the instance stays leased to it for the step their results make ready: neither is leased again call by call.
+    /// </summary>
+    private WorkflowCommit KeepWorkLocal(WorkflowCommit commit)
+    {
+        if (ReadyWork is null || commit.ScheduledActivities.Count == 0)
+        {
+            return commit;
+        }
+
+        var now = _clock.GetUtcNow();
+        return commit with
+        {
+            Metadata = commit.Metadata with { Lease = new WorkflowLease(WorkerId, now + _options.WorkflowLeaseDuration) },
+            ActivityLease = new WorkflowLease(WorkerId, now + _options.ActivityLeaseDuration),
+        };
     }
 
     /// <summary>Leases an activity, runs it and delivers its result; false if it is gone or another worker holds it.</summary>

@@ -28,6 +28,9 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, IndexBatch> _indexBatches = new(StringComparer.Ordinal);
 
+    /// <summary>The metadata last written by commits that kept the instance leased, for the holder's next load.</summary>
+    private readonly ConcurrentDictionary<string, MetadataDocument> _keptShapes = new(StringComparer.Ordinal);
+
     public DaprStateWorkflowStore(Uri daprEndpoint, string? apiToken, string storeName, int partitionCount, TimeProvider clock, ILoggerFactory loggers)
         : this(new DaprStateApi(daprEndpoint, apiToken, storeName), partitionCount, clock, loggers)
     {
@@ -63,6 +66,19 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
 
     public async Task<WorkflowInstanceRecord?> LoadAsync(string instanceId, CancellationToken cancellationToken)
     {
+        // After a commit that kept the instance's lease, this process knows which keys its next load reads: one read.
+        if (_keptShapes.TryRemove(instanceId, out var expected))
+        {
+            var known = await _state.BulkGetAsync(RecordKeys(instanceId, expected), cancellationToken);
+            if (known.TryGetValue(MetadataKey(instanceId), out var item)
+                && Read<MetadataDocument>(item) is var current
+                && current.HistoryLength == expected.HistoryLength
+                && current.Activities.SequenceEqual(expected.Activities))
+            {
+                return Record(instanceId, current, known);
+            }
+        }
+
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             if (await _state.GetAsync(MetadataKey(instanceId), cancellationToken) is not { } metadataItem)
@@ -131,8 +147,18 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
             // Everything written is the instance's own and its etags are those loaded: one transaction, no read first. A
             // conflict means the instance changed since, which only a new load can resolve.
             var writes = new Writes([], loaded.ETags(instanceId));
-            Advance(writes, commit, loaded);
-            return (await _state.TryTransactAsync(writes.Operations(), cancellationToken)).IsCommitted;
+            var written = Advance(writes, commit, loaded);
+            if (!(await _state.TryTransactAsync(writes.Operations(), cancellationToken)).IsCommitted)
+            {
+                return false;
+            }
+
+            if (commit.Metadata.Lease is not null)
+            {
+                _keptShapes[instanceId] = written;
+            }
+
+            return true;
         }
 
         List<string> keys = [.. new[] { instanceId }.Concat(others).SelectMany(InstanceKeys).Distinct(StringComparer.Ordinal)];
@@ -181,7 +207,7 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
 
     /// <summary>
     /// Reads the partition indexes for the instances that exist, then their metadata, inboxes and the activities they
-    /// wait for, to tell which need a step (and are not leased) and which activities wait to run. Entries of instances
+    /// wait for, to tell which need a step and which activities wait to run. Entries of instances
     /// that finished or are gone are removed here, off the path of the steps.
     /// </summary>
     public async Task<WorkSnapshot> GetWorkAsync(CancellationToken cancellationToken)
@@ -225,11 +251,8 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
                 continue;
             }
 
-            if (document.Metadata.Lease is { } lease && lease.ExpiresAt > now)
-            {
-                wakeUps.Add(lease.ExpiresAt > wakeUp ? lease.ExpiresAt : wakeUp);
-            }
-            else if (wakeUp <= now)
+            // Listed even when leased: the holder may be waiting for it (leasing fails for anyone else).
+            if (wakeUp <= now)
             {
                 due.Add(instanceId);
             }
@@ -334,8 +357,8 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
         return true;
     }
 
-    /// <summary>Writes one step: metadata, appended history, inbox, activities scheduled, cancelled and whose results it took.</summary>
-    private static void Advance(Writes writes, WorkflowCommit commit, LoadedVersion loaded)
+    /// <summary>Writes one step: metadata, appended history, inbox, activities scheduled, cancelled and whose results it took; returns the metadata written.</summary>
+    private static MetadataDocument Advance(Writes writes, WorkflowCommit commit, LoadedVersion loaded)
     {
         var instanceId = commit.Metadata.InstanceId;
         var length = commit.ReplacesHistory ? commit.AppendedHistory.Count : loaded.HistoryLength + commit.AppendedHistory.Count;
@@ -343,7 +366,8 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
             .Except(loaded.Results.Keys)
             .Except(commit.CancelledActivities)
             .Concat(commit.ScheduledActivities.Select(activity => activity.TaskId));
-        writes.Put(MetadataKey(instanceId), new MetadataDocument(commit.Metadata, length, [.. pending]));
+        var metadata = new MetadataDocument(commit.Metadata, length, [.. pending]);
+        writes.Put(MetadataKey(instanceId), metadata);
         var firstAppended = length - commit.AppendedHistory.Count;
         for (var index = 0; index < commit.AppendedHistory.Count; index++)
         {
@@ -367,6 +391,7 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
         }
 
         writes.Put(InboxKey(instanceId), new InboxDocument(commit.Inbox));
+        return metadata;
     }
 
     /// <summary>Appends a message to the instance's inbox unless it has finished; false, writing nothing, if there is no such instance.</summary>

@@ -139,8 +139,9 @@ public sealed record ActivityWorkItem(string InstanceId, string ExecutionId, int
 }
 
 /// <summary>
-/// Instances with a visible inbox message and activities waiting to run (a store that cannot tell may list leased ones:
-/// leasing them fails), and when more becomes ready.
+/// Instances with a visible inbox message (leased ones too, as their holder may be waiting for it: leasing fails for
+/// anyone else), activities waiting to run (a store that cannot tell may list leased ones: leasing them fails), and when
+/// more becomes ready.
 /// </summary>
 public sealed record WorkSnapshot(IReadOnlyList<string> DueInstances, IReadOnlyList<ActivityKey> Activities, DateTimeOffset? NextDueAt)
 {

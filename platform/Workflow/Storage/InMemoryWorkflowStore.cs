@@ -141,11 +141,8 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
                     continue;
                 }
 
-                if (instance.Metadata.Lease is { } lease && lease.ExpiresAt > now)
-                {
-                    wakeUps.Add(lease.ExpiresAt > visibleAt ? lease.ExpiresAt : visibleAt);
-                }
-                else if (visibleAt <= now)
+                // Listed even when leased: the holder may be waiting for it (leasing fails for anyone else).
+                if (visibleAt <= now)
                 {
                     due.Add(instanceId);
                 }
