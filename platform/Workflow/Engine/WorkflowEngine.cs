@@ -156,7 +156,7 @@ internal sealed partial class WorkflowEngine
             span?.SetTag(WorkflowTelemetry.WorkflowNameTag, record.Metadata.Name);
             span?.SetTag(WorkflowTelemetry.WorkerTag, WorkerId);
             var commit = StepPlanner.Plan(record, _clock.GetUtcNow(), ResolveWorkflow, _loggers, span?.Id ?? traceParent);
-            commit = KeepWorkLocal(await FailChildrenThatAlreadyRunAsync(commit, cancellationToken));
+            commit = KeepWorkLocal(record, await FailChildrenThatAlreadyRunAsync(commit, cancellationToken));
             if (await _store.TryCommitAsync(commit, cancellationToken))
             {
                 if (commit.Metadata.Lease is { } kept)
@@ -204,22 +204,28 @@ internal sealed partial class WorkflowEngine
     }
 
     /// <summary>
-    /// When a step schedules activities and this replica's worker is there to run them, they are stored leased to it,
-    /// and the instance stays leased to it for the step their results make ready: neither is leased again call by call.
+    /// With this replica's worker there to run them, the activities a step schedules are stored leased to it, and an
+    /// instance left running with activities to wait for stays leased to it for the step their results make ready:
+    /// neither is leased again call by call (a fan-out's results come in over several steps).
     /// </summary>
-    private WorkflowCommit KeepWorkLocal(WorkflowCommit commit)
+    private WorkflowCommit KeepWorkLocal(WorkflowInstanceRecord record, WorkflowCommit commit)
     {
-        if (ReadyWork is null || commit.ScheduledActivities.Count == 0)
+        if (ReadyWork is null || commit.Metadata.RuntimeStatus != WorkflowRuntimeStatus.Running)
         {
             return commit;
         }
 
         var now = _clock.GetUtcNow();
-        return commit with
+        if (commit.ScheduledActivities.Count > 0)
         {
-            Metadata = commit.Metadata with { Lease = new WorkflowLease(WorkerId, now + _options.WorkflowLeaseDuration) },
-            ActivityLease = new WorkflowLease(WorkerId, now + _options.ActivityLeaseDuration),
-        };
+            commit = commit with { ActivityLease = new WorkflowLease(WorkerId, now + _options.ActivityLeaseDuration) };
+        }
+
+        IReadOnlyList<HistoryEvent> history = commit.ReplacesHistory ? commit.AppendedHistory : [.. record.History, .. commit.AppendedHistory];
+        var resolved = history.OfType<TaskResultEvent>().Select(result => result.TaskId).ToHashSet();
+        return history.OfType<TaskScheduled>().Any(call => !resolved.Contains(call.TaskId))
+            ? commit with { Metadata = commit.Metadata with { Lease = new WorkflowLease(WorkerId, now + _options.WorkflowLeaseDuration) } }
+            : commit;
     }
 
     /// <summary>Leases an activity, runs it and delivers its result; false if it is gone or another worker holds it.</summary>

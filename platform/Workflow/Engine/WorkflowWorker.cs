@@ -9,7 +9,8 @@ namespace CloudScale.Workflow.Engine;
 /// (a step that scheduled activities, an activity result, a new instance) is started at once from the engine's
 /// notifications; the store is polled only every <see cref="WorkflowRuntimeOptions.PollingInterval"/> and when a known
 /// timer falls due, to find work other replicas left, timers, and what a crashed replica held. Each item runs when it
-/// can lease it, up to the configured concurrency; the rest wait for a slot.
+/// can lease it, up to the configured concurrency: work made ready here waits for a slot (it is this replica's, often
+/// already leased to it), while work a poll found is left to the next poll, here or elsewhere, when every slot is taken.
 /// </summary>
 internal sealed partial class WorkflowWorker : BackgroundService, IReadyWorkListener
 {
@@ -31,10 +32,10 @@ internal sealed partial class WorkflowWorker : BackgroundService, IReadyWorkList
     }
 
     public void StepReady(string instanceId) =>
-        Start($"workflow {instanceId}", _workflowSlots, () => _engine.RunWorkflowStepAsync(instanceId, CancellationToken.None), runAgainIfRunning: true);
+        Start($"workflow {instanceId}", _workflowSlots, () => _engine.RunWorkflowStepAsync(instanceId, CancellationToken.None), madeReadyHere: true);
 
     public void ActivityLeased(ActivityWorkItem activity) =>
-        Start(ActivityWorkKey(activity.Key), _activitySlots, () => _engine.RunLeasedActivityAsync(activity, CancellationToken.None), runAgainIfRunning: false);
+        Start(ActivityWorkKey(activity.Key), _activitySlots, () => _engine.RunLeasedActivityAsync(activity, CancellationToken.None), madeReadyHere: true);
 
     public void DueAt(DateTimeOffset time)
     {
@@ -110,12 +111,12 @@ internal sealed partial class WorkflowWorker : BackgroundService, IReadyWorkList
         var work = await _engine.GetWorkAsync(cancellationToken);
         foreach (var instanceId in work.DueInstances)
         {
-            Start($"workflow {instanceId}", _workflowSlots, () => _engine.RunWorkflowStepAsync(instanceId, CancellationToken.None), runAgainIfRunning: false);
+            Start($"workflow {instanceId}", _workflowSlots, () => _engine.RunWorkflowStepAsync(instanceId, CancellationToken.None), madeReadyHere: false);
         }
 
         foreach (var activity in work.Activities)
         {
-            Start(ActivityWorkKey(activity), _activitySlots, () => _engine.RunActivityAsync(activity, CancellationToken.None), runAgainIfRunning: false);
+            Start(ActivityWorkKey(activity), _activitySlots, () => _engine.RunActivityAsync(activity, CancellationToken.None), madeReadyHere: false);
         }
 
         var next = _engine.Now + _engine.Options.PollingInterval;
@@ -140,30 +141,40 @@ internal sealed partial class WorkflowWorker : BackgroundService, IReadyWorkList
     }
 
     /// <summary>
-    /// Runs one item once a slot of its kind is free, unless it is running here already; a step told of new work while it
-    /// runs runs once more afterwards, since it may have loaded the instance before that work arrived.
+    /// Runs one item unless it is running here already: work made ready here once a slot of its kind is free, work a
+    /// poll found only if one is free now. Work made ready here for an item while it runs runs it once more afterwards,
+    /// since the run may have loaded the instance before that work arrived.
     /// </summary>
-    private void Start(string key, SemaphoreSlim slots, Func<Task> run, bool runAgainIfRunning)
+    private void Start(string key, SemaphoreSlim slots, Func<Task> run, bool madeReadyHere)
     {
         lock (_lock)
         {
             if (_running.TryGetValue(key, out var running))
             {
-                running.RunAgain |= runAgainIfRunning;
+                running.RunAgain |= madeReadyHere;
+                return;
+            }
+
+            if (!madeReadyHere && !slots.Wait(0))
+            {
                 return;
             }
 
             var item = new RunningItem();
             _running[key] = item;
             // RunAsync yields before anything else, so it cannot finish and remove the item before Completion is set.
-            item.Completion = RunAsync(key, item, slots, run);
+            item.Completion = RunAsync(key, item, slots, run, holdsSlot: !madeReadyHere);
         }
     }
 
-    private async Task RunAsync(string key, RunningItem item, SemaphoreSlim slots, Func<Task> run)
+    private async Task RunAsync(string key, RunningItem item, SemaphoreSlim slots, Func<Task> run, bool holdsSlot)
     {
         await Task.Yield();
-        await slots.WaitAsync(CancellationToken.None);
+        if (!holdsSlot)
+        {
+            await slots.WaitAsync(CancellationToken.None);
+        }
+
         try
         {
             while (true)
