@@ -23,7 +23,15 @@ internal sealed partial class WorkflowEngine
     private readonly ILogger _logger;
 
     /// <summary>Instances whose lease this engine kept at its last commit of them, with when that lease expires.</summary>
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _keptLeases = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _keptLeases = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Results of activities this engine ran for instances it holds, for the next step here to take without their being
+    /// written to the store first; guarded, with <see cref="_keptLeases"/>, by <see cref="_localLock"/>.
+    /// </summary>
+    private readonly Dictionary<string, List<LocalResult>> _localResults = new(StringComparer.Ordinal);
+
+    private readonly Lock _localLock = new();
 
     public WorkflowEngine(IWorkflowStore store, WorkflowRuntimeOptions options, IServiceProvider services, TimeProvider clock, ILoggerFactory loggers)
     {
@@ -146,22 +154,45 @@ internal sealed partial class WorkflowEngine
     {
         // Commits are retried while messages keep arriving, but only within the first half of the lease, so that a
         // commit never lands after another replica may have taken the instance over.
-        var (record, leaseUntil) = await AcquireAsync(instanceId, cancellationToken);
+        var (record, leaseUntil, localResults) = await AcquireAsync(instanceId, cancellationToken);
+        var committed = false;
+        try
+        {
+            committed = await StepAsync(instanceId, record, leaseUntil, localResults, cancellationToken);
+            return committed;
+        }
+        finally
+        {
+            if (!committed)
+            {
+                await StoreResultsAsync(localResults, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<bool> StepAsync(
+        string instanceId, WorkflowInstanceRecord? record, DateTimeOffset leaseUntil, List<LocalResult> localResults, CancellationToken cancellationToken)
+    {
         var retryUntil = leaseUntil - (_options.WorkflowLeaseDuration / 2);
         for (var attempt = 1; record?.Metadata.Lease?.Owner == WorkerId; attempt++)
         {
+            record = WithResults(record, localResults);
             var traceParent = record.History.Concat(record.Inbox.Select(message => message.Event)).OfType<ExecutionStarted>().FirstOrDefault()?.TraceParent;
             using var span = WorkflowTelemetry.Source.StartActivity($"workflow {record.Metadata.Name}", ActivityKind.Internal, ParentOf(traceParent));
             span?.SetTag(WorkflowTelemetry.InstanceIdTag, instanceId);
             span?.SetTag(WorkflowTelemetry.WorkflowNameTag, record.Metadata.Name);
             span?.SetTag(WorkflowTelemetry.WorkerTag, WorkerId);
             var commit = StepPlanner.Plan(record, _clock.GetUtcNow(), ResolveWorkflow, _loggers, span?.Id ?? traceParent);
-            commit = KeepWorkLocal(record, await FailChildrenThatAlreadyRunAsync(commit, cancellationToken));
+            commit = KeepWorkLocal(record, await FailChildrenThatAlreadyRunAsync(commit, cancellationToken))
+                with { CompletedActivities = [.. localResults.Select(local => local.Item.TaskId)] };
             if (await _store.TryCommitAsync(commit, cancellationToken))
             {
                 if (commit.Metadata.Lease is { } kept)
                 {
-                    _keptLeases[instanceId] = kept.ExpiresAt;
+                    lock (_localLock)
+                    {
+                        _keptLeases[instanceId] = kept.ExpiresAt;
+                    }
                 }
 
                 span?.SetTag(WorkflowTelemetry.StatusTag, commit.Metadata.RuntimeStatus.ToString());
@@ -184,23 +215,55 @@ internal sealed partial class WorkflowEngine
     }
 
     /// <summary>
-    /// The instance under this engine's lease, and until when: the lease kept at its last commit here while at least half
-    /// of it is left (loading is then enough), else a new lease; a null record if another worker holds the instance.
+    /// The instance under this engine's lease, until when, and the results of activities run here that it takes: the
+    /// lease kept at its last commit here while at least half of it is left (loading is then enough), else a new lease
+    /// (the results then go to the store first); a null record if another worker holds the instance.
     /// </summary>
-    private async Task<(WorkflowInstanceRecord? Record, DateTimeOffset LeaseUntil)> AcquireAsync(string instanceId, CancellationToken cancellationToken)
+    private async Task<(WorkflowInstanceRecord? Record, DateTimeOffset LeaseUntil, List<LocalResult> LocalResults)> AcquireAsync(
+        string instanceId, CancellationToken cancellationToken)
     {
         var now = _clock.GetUtcNow();
-        if (_keptLeases.TryRemove(instanceId, out var keptUntil)
-            && keptUntil - now > _options.WorkflowLeaseDuration / 2
+        DateTimeOffset keptUntil;
+        List<LocalResult>? localResults;
+        lock (_localLock)
+        {
+            _keptLeases.Remove(instanceId, out keptUntil);
+            _localResults.Remove(instanceId, out localResults);
+        }
+
+        localResults ??= [];
+        if (keptUntil - now > _options.WorkflowLeaseDuration / 2
             && await _store.LoadAsync(instanceId, cancellationToken) is { Metadata.Lease: { } lease } record
             && lease.Owner == WorkerId
             && lease.ExpiresAt == keptUntil)
         {
-            return (record, keptUntil);
+            return (record, keptUntil, localResults);
         }
 
+        await StoreResultsAsync(localResults, cancellationToken);
         var leaseUntil = now + _options.WorkflowLeaseDuration;
-        return (await _store.TryLeaseInstanceAsync(instanceId, WorkerId, leaseUntil, cancellationToken), leaseUntil);
+        return (await _store.TryLeaseInstanceAsync(instanceId, WorkerId, leaseUntil, cancellationToken), leaseUntil, []);
+    }
+
+    /// <summary>The record with the results of activities run here added to its inbox, except any it already has.</summary>
+    private static WorkflowInstanceRecord WithResults(WorkflowInstanceRecord record, List<LocalResult> localResults)
+    {
+        var known = record.Inbox.Where(message => message.Event is TaskCompleted or TaskFailed)
+            .Select(message => (message.ExecutionId, ((TaskResultEvent)message.Event).TaskId))
+            .ToHashSet();
+        var added = localResults.Where(local => !known.Contains((local.Result.ExecutionId, local.Item.TaskId))).Select(local => local.Result).ToList();
+        return added.Count == 0 ? record : record with { Inbox = [.. record.Inbox, .. added] };
+    }
+
+    /// <summary>Records results that were held for a step here which did not take them, through the store as usual.</summary>
+    private async Task StoreResultsAsync(List<LocalResult> localResults, CancellationToken cancellationToken)
+    {
+        foreach (var (item, result) in localResults)
+        {
+            await CompleteThroughStoreAsync(item, result, cancellationToken);
+        }
+
+        localResults.Clear();
     }
 
     /// <summary>
@@ -267,6 +330,23 @@ internal sealed partial class WorkflowEngine
             new KeyValuePair<string, object?>(WorkflowTelemetry.ActivityNameTag, item.Name),
             new KeyValuePair<string, object?>(WorkflowTelemetry.OutcomeTag, result is TaskCompleted ? "completed" : "failed"));
         var message = new InboxMessage(Guid.NewGuid().ToString("N"), result, _clock.GetUtcNow(), item.ExecutionId);
+        lock (_localLock)
+        {
+            // This engine holds the instance and no step of it is running here: its next step takes the result directly.
+            if (ReadyWork is { } worker && _keptLeases.ContainsKey(item.InstanceId))
+            {
+                var held = _localResults.TryGetValue(item.InstanceId, out var existing) ? existing : _localResults[item.InstanceId] = [];
+                held.Add(new LocalResult(item, message));
+                worker.StepReady(item.InstanceId);
+                return;
+            }
+        }
+
+        await CompleteThroughStoreAsync(item, message, cancellationToken);
+    }
+
+    private async Task CompleteThroughStoreAsync(ActivityWorkItem item, InboxMessage message, CancellationToken cancellationToken)
+    {
         if (await _store.TryCompleteActivityAsync(item, message, cancellationToken))
         {
             Changed();
@@ -379,6 +459,9 @@ internal sealed partial class WorkflowEngine
     }
 
     private void Changed() => InstancesChanged.Set();
+
+    /// <summary>An activity's result held in memory for the step that takes it, with the work item it completes.</summary>
+    private sealed record LocalResult(ActivityWorkItem Item, InboxMessage Result);
 
     private sealed class ActivityExecutionContext(ActivityWorkItem item) : WorkflowActivityContext
     {

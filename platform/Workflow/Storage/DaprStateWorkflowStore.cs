@@ -362,10 +362,8 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
     {
         var instanceId = commit.Metadata.InstanceId;
         var length = commit.ReplacesHistory ? commit.AppendedHistory.Count : loaded.HistoryLength + commit.AppendedHistory.Count;
-        var pending = loaded.Activities
-            .Except(loaded.Results.Keys)
-            .Except(commit.CancelledActivities)
-            .Concat(commit.ScheduledActivities.Select(activity => activity.TaskId));
+        var removed = loaded.Results.Keys.Union(commit.CancelledActivities).Union(commit.CompletedActivities).ToList();
+        var pending = loaded.Activities.Except(removed).Concat(commit.ScheduledActivities.Select(activity => activity.TaskId));
         var metadata = new MetadataDocument(commit.Metadata, length, [.. pending]);
         writes.Put(MetadataKey(instanceId), metadata);
         var firstAppended = length - commit.AppendedHistory.Count;
@@ -379,8 +377,8 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
             writes.Delete(HistoryKey(instanceId, stale));
         }
 
-        // The results the step read are now in its history or its inbox.
-        foreach (var taskId in loaded.Results.Keys.Union(commit.CancelledActivities))
+        // The results the step took are now in its history or its inbox.
+        foreach (var taskId in removed)
         {
             writes.Delete(ActivityKeyOf(new ActivityKey(instanceId, taskId)));
         }

@@ -127,6 +127,12 @@ public sealed record WorkflowCommit(
     /// <see cref="WorkflowLease.Token"/> as their lease token instead of leasing each of them again.
     /// </summary>
     public WorkflowLease? ActivityLease { get; init; }
+
+    /// <summary>
+    /// Activities whose results this step took straight from the replica that ran them (in <see cref="Inbox"/> or the
+    /// history now) rather than from the store: their work items are removed, as those of cancelled ones are.
+    /// </summary>
+    public IReadOnlyList<int> CompletedActivities { get; init; } = [];
 }
 
 public readonly record struct ActivityKey(string InstanceId, int TaskId);

@@ -81,7 +81,7 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
                 _activities[activity.Key] = new StoredActivity(activity, commit.ActivityLease);
             }
 
-            foreach (var taskId in commit.CancelledActivities)
+            foreach (var taskId in commit.CancelledActivities.Concat(commit.CompletedActivities))
             {
                 _activities.Remove(new ActivityKey(commit.Metadata.InstanceId, taskId));
             }
