@@ -67,12 +67,22 @@ internal sealed partial class WorkflowEngine
         InstanceIds.ThrowIfInvalid(instanceId);
         var now = _clock.GetUtcNow();
         var executionId = StepPlanner.NewExecutionId();
-        var metadata = new WorkflowMetadata(instanceId, name, WorkflowRuntimeStatus.Pending, executionId, now, now, serializedInput);
+        // An instance that starts now is created leased to this replica, whose worker runs its first step next.
+        var lease = ReadyWork is not null && !(startAt > now) ? new WorkflowLease(WorkerId, now + _options.WorkflowLeaseDuration) : null;
+        var metadata = new WorkflowMetadata(instanceId, name, WorkflowRuntimeStatus.Pending, executionId, now, now, serializedInput, Lease: lease);
         var start = new InboxMessage(
             Guid.NewGuid().ToString("N"), new ExecutionStarted(now, name, serializedInput, Activity.Current?.Id), startAt > now ? startAt.Value : now, executionId);
         if (!await _store.TryCreateAsync(new NewWorkflowInstance(metadata, start), cancellationToken))
         {
             throw new InvalidOperationException($"an active workflow with ID '{instanceId}' already exists");
+        }
+
+        if (lease is not null)
+        {
+            lock (_localLock)
+            {
+                _keptLeases[instanceId] = lease.ExpiresAt;
+            }
         }
 
         WorkflowTelemetry.Started.Add(1, new KeyValuePair<string, object?>(WorkflowTelemetry.WorkflowNameTag, name));

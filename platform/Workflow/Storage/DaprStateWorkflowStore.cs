@@ -28,7 +28,7 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, IndexBatch> _indexBatches = new(StringComparer.Ordinal);
 
-    /// <summary>The metadata last written by commits that kept the instance leased, for the holder's next load.</summary>
+    /// <summary>The metadata last written by creates and commits that left the instance leased, for the holder's next load.</summary>
     private readonly ConcurrentDictionary<string, MetadataDocument> _keptShapes = new(StringComparer.Ordinal);
 
     public DaprStateWorkflowStore(Uri daprEndpoint, string? apiToken, string storeName, int partitionCount, TimeProvider clock, ILoggerFactory loggers)
@@ -58,7 +58,17 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
         ArgumentNullException.ThrowIfNull(instance);
         var instanceId = instance.Metadata.InstanceId;
         await AddToIndexAsync(instanceId, cancellationToken);
-        return await TransactAsync([MetadataKey(instanceId), InboxKey(instanceId)], writes => Create(writes, instance), cancellationToken);
+        if (!await TransactAsync([MetadataKey(instanceId), InboxKey(instanceId)], writes => Create(writes, instance), cancellationToken))
+        {
+            return false;
+        }
+
+        if (instance.Metadata.Lease is not null)
+        {
+            _keptShapes[instanceId] = new MetadataDocument(instance.Metadata, HistoryLength: 0, Activities: []);
+        }
+
+        return true;
     }
 
     public async Task<WorkflowMetadata?> GetMetadataAsync(string instanceId, CancellationToken cancellationToken) =>
