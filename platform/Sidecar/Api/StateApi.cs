@@ -110,6 +110,26 @@ internal static class StateApi
 
         var storeKeys = keys.Select(key => StateStores.ToStoreKey(prefix, key)).ToList();
         var results = new (StateItem? Item, string? Error)[keys.Count];
+        if (store is IBulkStateStore bulk)
+        {
+            try
+            {
+                var items = await bulk.BulkGetAsync(storeKeys, context.RequestAborted);
+                for (var index = 0; index < keys.Count; index++)
+                {
+                    results[index] = (items[index], null);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // As when each key is read alone: the failure is reported on every key, not as a failed request.
+                Array.Fill(results, (null, exception.Message));
+            }
+
+            await WriteBulkAsync(context, keys, results);
+            return;
+        }
+
         await Parallel.ForAsync(0, keys.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : 100, CancellationToken = context.RequestAborted }, async (index, cancellationToken) =>
         {
             try

@@ -54,6 +54,13 @@ internal interface IStateStore : IAsyncDisposable
     Task MultiAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken);
 }
 
+/// <summary>A store that reads many keys in one round trip; for others the bulk get reads them one by one, in parallel.</summary>
+internal interface IBulkStateStore
+{
+    /// <summary>One item per key, in the order of <paramref name="keys"/>; null where there is none.</summary>
+    Task<IReadOnlyList<StateItem?>> BulkGetAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
+}
+
 internal static class StateMetadata
 {
     /// <summary>Dapr's <c>ttlInSeconds</c>: null when absent; -1 (or any value ≤ 0) means "never expires".</summary>

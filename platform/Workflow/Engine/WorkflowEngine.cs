@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Dapr.Workflow;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,17 @@ internal sealed partial class WorkflowEngine
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
 
+    /// <summary>Instances whose lease this engine kept at its last commit of them, with when that lease expires.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _keptLeases = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Results of activities this engine ran for instances it holds, for the next step here to take without their being
+    /// written to the store first; guarded, with <see cref="_keptLeases"/>, by <see cref="_localLock"/>.
+    /// </summary>
+    private readonly Dictionary<string, List<LocalResult>> _localResults = new(StringComparer.Ordinal);
+
+    private readonly Lock _localLock = new();
+
     public WorkflowEngine(IWorkflowStore store, WorkflowRuntimeOptions options, IServiceProvider services, TimeProvider clock, ILoggerFactory loggers)
     {
         _store = store;
@@ -35,8 +47,11 @@ internal sealed partial class WorkflowEngine
     /// <summary>Who holds the leases this engine takes: unique per engine, so two engines in one process are two replicas.</summary>
     public string WorkerId { get; }
 
-    /// <summary>Set whenever this engine writes work to the store, so the local worker picks it up without waiting for a poll.</summary>
-    public AsyncSignal WorkAvailable { get; } = new();
+    /// <summary>
+    /// The local worker, told of the work each change this engine commits makes ready, so that the replica that made it
+    /// runs it at once; polling the store is left to find what other replicas, timers and crashes leave behind.
+    /// </summary>
+    public IReadyWorkListener? ReadyWork { get; set; }
 
     /// <summary>Set whenever this engine changes an instance, so local waits for a status return at once.</summary>
     public AsyncSignal InstancesChanged { get; } = new();
@@ -52,7 +67,9 @@ internal sealed partial class WorkflowEngine
         InstanceIds.ThrowIfInvalid(instanceId);
         var now = _clock.GetUtcNow();
         var executionId = StepPlanner.NewExecutionId();
-        var metadata = new WorkflowMetadata(instanceId, name, WorkflowRuntimeStatus.Pending, executionId, now, now, serializedInput);
+        // An instance that starts now is created leased to this replica, whose worker runs its first step next.
+        var lease = ReadyWork is not null && !(startAt > now) ? new WorkflowLease(WorkerId, now + _options.WorkflowLeaseDuration) : null;
+        var metadata = new WorkflowMetadata(instanceId, name, WorkflowRuntimeStatus.Pending, executionId, now, now, serializedInput, Lease: lease);
         var start = new InboxMessage(
             Guid.NewGuid().ToString("N"), new ExecutionStarted(now, name, serializedInput, Activity.Current?.Id), startAt > now ? startAt.Value : now, executionId);
         if (!await _store.TryCreateAsync(new NewWorkflowInstance(metadata, start), cancellationToken))
@@ -60,8 +77,17 @@ internal sealed partial class WorkflowEngine
             throw new InvalidOperationException($"an active workflow with ID '{instanceId}' already exists");
         }
 
+        if (lease is not null)
+        {
+            lock (_localLock)
+            {
+                _keptLeases[instanceId] = lease.ExpiresAt;
+            }
+        }
+
         WorkflowTelemetry.Started.Add(1, new KeyValuePair<string, object?>(WorkflowTelemetry.WorkflowNameTag, name));
         Changed();
+        StepReadyAt(instanceId, start.VisibleAt);
         return instanceId;
     }
 
@@ -73,6 +99,11 @@ internal sealed partial class WorkflowEngine
     {
         var delivered = await _store.DeliverAsync(instanceId, new InboxMessage(Guid.NewGuid().ToString("N"), message, message.Timestamp), cancellationToken);
         Changed();
+        if (delivered)
+        {
+            StepReadyAt(instanceId, message.Timestamp);
+        }
+
         return delivered;
     }
 
@@ -133,20 +164,47 @@ internal sealed partial class WorkflowEngine
     {
         // Commits are retried while messages keep arriving, but only within the first half of the lease, so that a
         // commit never lands after another replica may have taken the instance over.
-        var leasedAt = _clock.GetUtcNow();
-        var retryUntil = leasedAt + (_options.WorkflowLeaseDuration / 2);
-        var record = await _store.TryLeaseInstanceAsync(instanceId, WorkerId, leasedAt + _options.WorkflowLeaseDuration, cancellationToken);
+        var (record, leaseUntil, localResults) = await AcquireAsync(instanceId, cancellationToken);
+        var committed = false;
+        try
+        {
+            committed = await StepAsync(instanceId, record, leaseUntil, localResults, cancellationToken);
+            return committed;
+        }
+        finally
+        {
+            if (!committed)
+            {
+                await StoreResultsAsync(localResults, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<bool> StepAsync(
+        string instanceId, WorkflowInstanceRecord? record, DateTimeOffset leaseUntil, List<LocalResult> localResults, CancellationToken cancellationToken)
+    {
+        var retryUntil = leaseUntil - (_options.WorkflowLeaseDuration / 2);
         for (var attempt = 1; record?.Metadata.Lease?.Owner == WorkerId; attempt++)
         {
+            record = WithResults(record, localResults);
             var traceParent = record.History.Concat(record.Inbox.Select(message => message.Event)).OfType<ExecutionStarted>().FirstOrDefault()?.TraceParent;
             using var span = WorkflowTelemetry.Source.StartActivity($"workflow {record.Metadata.Name}", ActivityKind.Internal, ParentOf(traceParent));
             span?.SetTag(WorkflowTelemetry.InstanceIdTag, instanceId);
             span?.SetTag(WorkflowTelemetry.WorkflowNameTag, record.Metadata.Name);
             span?.SetTag(WorkflowTelemetry.WorkerTag, WorkerId);
             var commit = StepPlanner.Plan(record, _clock.GetUtcNow(), ResolveWorkflow, _loggers, span?.Id ?? traceParent);
-            commit = await FailChildrenThatAlreadyRunAsync(commit, cancellationToken);
+            commit = KeepWorkLocal(record, await FailChildrenThatAlreadyRunAsync(commit, cancellationToken))
+                with { CompletedActivities = [.. localResults.Select(local => local.Item.TaskId)] };
             if (await _store.TryCommitAsync(commit, cancellationToken))
             {
+                if (commit.Metadata.Lease is { } kept)
+                {
+                    lock (_localLock)
+                    {
+                        _keptLeases[instanceId] = kept.ExpiresAt;
+                    }
+                }
+
                 span?.SetTag(WorkflowTelemetry.StatusTag, commit.Metadata.RuntimeStatus.ToString());
                 Committed(record.Metadata, commit);
                 return true;
@@ -166,6 +224,83 @@ internal sealed partial class WorkflowEngine
         return false;
     }
 
+    /// <summary>
+    /// The instance under this engine's lease, until when, and the results of activities run here that it takes: the
+    /// lease kept at its last commit here while at least half of it is left (loading is then enough), else a new lease
+    /// (the results then go to the store first); a null record if another worker holds the instance.
+    /// </summary>
+    private async Task<(WorkflowInstanceRecord? Record, DateTimeOffset LeaseUntil, List<LocalResult> LocalResults)> AcquireAsync(
+        string instanceId, CancellationToken cancellationToken)
+    {
+        var now = _clock.GetUtcNow();
+        DateTimeOffset keptUntil;
+        List<LocalResult>? localResults;
+        lock (_localLock)
+        {
+            _keptLeases.Remove(instanceId, out keptUntil);
+            _localResults.Remove(instanceId, out localResults);
+        }
+
+        localResults ??= [];
+        if (keptUntil - now > _options.WorkflowLeaseDuration / 2
+            && await _store.LoadAsync(instanceId, cancellationToken) is { Metadata.Lease: { } lease } record
+            && lease.Owner == WorkerId
+            && lease.ExpiresAt == keptUntil)
+        {
+            return (record, keptUntil, localResults);
+        }
+
+        await StoreResultsAsync(localResults, cancellationToken);
+        var leaseUntil = now + _options.WorkflowLeaseDuration;
+        return (await _store.TryLeaseInstanceAsync(instanceId, WorkerId, leaseUntil, cancellationToken), leaseUntil, []);
+    }
+
+    /// <summary>The record with the results of activities run here added to its inbox, except any it already has.</summary>
+    private static WorkflowInstanceRecord WithResults(WorkflowInstanceRecord record, List<LocalResult> localResults)
+    {
+        var known = record.Inbox.Where(message => message.Event is TaskCompleted or TaskFailed)
+            .Select(message => (message.ExecutionId, ((TaskResultEvent)message.Event).TaskId))
+            .ToHashSet();
+        var added = localResults.Where(local => !known.Contains((local.Result.ExecutionId, local.Item.TaskId))).Select(local => local.Result).ToList();
+        return added.Count == 0 ? record : record with { Inbox = [.. record.Inbox, .. added] };
+    }
+
+    /// <summary>Records results that were held for a step here which did not take them, through the store as usual.</summary>
+    private async Task StoreResultsAsync(List<LocalResult> localResults, CancellationToken cancellationToken)
+    {
+        foreach (var (item, result) in localResults)
+        {
+            await CompleteThroughStoreAsync(item, result, cancellationToken);
+        }
+
+        localResults.Clear();
+    }
+
+    /// <summary>
+    /// With this replica's worker there to run them, the activities a step schedules are stored leased to it, and an
+    /// instance left running with activities to wait for stays leased to it for the step their results make ready:
+    /// neither is leased again call by call (a fan-out's results come in over several steps).
+    /// </summary>
+    private WorkflowCommit KeepWorkLocal(WorkflowInstanceRecord record, WorkflowCommit commit)
+    {
+        if (ReadyWork is null || commit.Metadata.RuntimeStatus != WorkflowRuntimeStatus.Running)
+        {
+            return commit;
+        }
+
+        var now = _clock.GetUtcNow();
+        if (commit.ScheduledActivities.Count > 0)
+        {
+            commit = commit with { ActivityLease = new WorkflowLease(WorkerId, now + _options.ActivityLeaseDuration) };
+        }
+
+        IReadOnlyList<HistoryEvent> history = commit.ReplacesHistory ? commit.AppendedHistory : [.. record.History, .. commit.AppendedHistory];
+        var resolved = history.OfType<TaskResultEvent>().Select(result => result.TaskId).ToHashSet();
+        return history.OfType<TaskScheduled>().Any(call => !resolved.Contains(call.TaskId))
+            ? commit with { Metadata = commit.Metadata with { Lease = new WorkflowLease(WorkerId, now + _options.WorkflowLeaseDuration) } }
+            : commit;
+    }
+
     /// <summary>Leases an activity, runs it and delivers its result; false if it is gone or another worker holds it.</summary>
     public async Task<bool> RunActivityAsync(ActivityKey key, CancellationToken cancellationToken)
     {
@@ -175,6 +310,13 @@ internal sealed partial class WorkflowEngine
             return false;
         }
 
+        await RunLeasedActivityAsync(item, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Runs an activity this engine holds the lease of (its <see cref="ActivityWorkItem.LeaseToken"/>) and delivers its result.</summary>
+    public async Task RunLeasedActivityAsync(ActivityWorkItem item, CancellationToken cancellationToken)
+    {
         using var span = WorkflowTelemetry.Source.StartActivity($"activity {item.Name}", ActivityKind.Internal, ParentOf(item.TraceParent));
         span?.SetTag(WorkflowTelemetry.InstanceIdTag, item.InstanceId);
         span?.SetTag(WorkflowTelemetry.ActivityNameTag, item.Name);
@@ -198,16 +340,32 @@ internal sealed partial class WorkflowEngine
             new KeyValuePair<string, object?>(WorkflowTelemetry.ActivityNameTag, item.Name),
             new KeyValuePair<string, object?>(WorkflowTelemetry.OutcomeTag, result is TaskCompleted ? "completed" : "failed"));
         var message = new InboxMessage(Guid.NewGuid().ToString("N"), result, _clock.GetUtcNow(), item.ExecutionId);
+        lock (_localLock)
+        {
+            // This engine holds the instance and no step of it is running here: its next step takes the result directly.
+            if (ReadyWork is { } worker && _keptLeases.ContainsKey(item.InstanceId))
+            {
+                var held = _localResults.TryGetValue(item.InstanceId, out var existing) ? existing : _localResults[item.InstanceId] = [];
+                held.Add(new LocalResult(item, message));
+                worker.StepReady(item.InstanceId);
+                return;
+            }
+        }
+
+        await CompleteThroughStoreAsync(item, message, cancellationToken);
+    }
+
+    private async Task CompleteThroughStoreAsync(ActivityWorkItem item, InboxMessage message, CancellationToken cancellationToken)
+    {
         if (await _store.TryCompleteActivityAsync(item, message, cancellationToken))
         {
             Changed();
+            ReadyWork?.StepReady(item.InstanceId);
         }
         else
         {
             Log.ActivityLeaseLost(_logger, item.Name, item.TaskId, item.InstanceId);
         }
-
-        return true;
     }
 
     private async Task<string?> InvokeActivityAsync(ActivityWorkItem item)
@@ -279,13 +437,41 @@ internal sealed partial class WorkflowEngine
         }
 
         Changed();
+        if (commit.ActivityLease is { } lease)
+        {
+            foreach (var activity in commit.ScheduledActivities)
+            {
+                ReadyWork?.ActivityLeased(activity with { LeaseToken = lease.Token });
+            }
+        }
+
+        foreach (var instanceId in commit.StartedInstances.Select(child => child.Metadata.InstanceId).Concat(commit.Messages.Select(message => message.InstanceId)))
+        {
+            ReadyWork?.StepReady(instanceId);
+        }
+
+        if (commit.Metadata.WakeUpTime(commit.Inbox) is { } wakeUp)
+        {
+            StepReadyAt(commit.Metadata.InstanceId, wakeUp);
+        }
     }
 
-    private void Changed()
+    private void StepReadyAt(string instanceId, DateTimeOffset time)
     {
-        WorkAvailable.Set();
-        InstancesChanged.Set();
+        if (time <= _clock.GetUtcNow())
+        {
+            ReadyWork?.StepReady(instanceId);
+        }
+        else
+        {
+            ReadyWork?.DueAt(time);
+        }
     }
+
+    private void Changed() => InstancesChanged.Set();
+
+    /// <summary>An activity's result held in memory for the step that takes it, with the work item it completes.</summary>
+    private sealed record LocalResult(ActivityWorkItem Item, InboxMessage Result);
 
     private sealed class ActivityExecutionContext(ActivityWorkItem item) : WorkflowActivityContext
     {
@@ -307,6 +493,19 @@ internal sealed partial class WorkflowEngine
         [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow {WorkflowName} instance {InstanceId} failed: {Reason}")]
         public static partial void WorkflowFailed(ILogger logger, string workflowName, string instanceId, string? reason);
     }
+}
+
+/// <summary>What the engine tells the worker of its own process about work it has just made ready.</summary>
+internal interface IReadyWorkListener
+{
+    /// <summary>The instance has messages to act on now; a step already running for it should run once more.</summary>
+    void StepReady(string instanceId);
+
+    /// <summary>An activity stored leased to this engine (<see cref="WorkflowCommit.ActivityLease"/>), to run now.</summary>
+    void ActivityLeased(ActivityWorkItem activity);
+
+    /// <summary>Something (a timer, a delayed start) becomes ready at <paramref name="time"/>.</summary>
+    void DueAt(DateTimeOffset time);
 }
 
 internal enum PurgeOutcome

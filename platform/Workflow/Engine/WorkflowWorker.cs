@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Dapr.Workflow;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,42 +5,82 @@ using Microsoft.Extensions.Logging;
 namespace CloudScale.Workflow.Engine;
 
 /// <summary>
-/// The hosted service that runs workflow steps and activities on this replica: it looks for ready work whenever this
-/// engine wrote some, when the next timer is due, and at least every <see cref="WorkflowRuntimeOptions.PollingInterval"/>
-/// (for work other replicas wrote), and runs each item it can lease, up to the configured concurrency.
+/// The hosted service that runs workflow steps and activities on this replica. Work this replica's engine makes ready
+/// (a step that scheduled activities, an activity result, a new instance) is started at once from the engine's
+/// notifications; the store is polled only every <see cref="WorkflowRuntimeOptions.PollingInterval"/> and when a known
+/// timer falls due, to find work other replicas left, timers, and what a crashed replica held. Each item runs when it
+/// can lease it, up to the configured concurrency: work made ready here waits for a slot (it is this replica's, often
+/// already leased to it), while work a poll found is left to the next poll, here or elsewhere, when every slot is taken.
 /// </summary>
-internal sealed partial class WorkflowWorker(WorkflowEngine engine, ILogger<WorkflowWorker> logger) : BackgroundService
+internal sealed partial class WorkflowWorker : BackgroundService, IReadyWorkListener
 {
-    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly WorkflowEngine _engine;
+    private readonly ILogger<WorkflowWorker> _logger;
+    private readonly SemaphoreSlim _workflowSlots;
+    private readonly SemaphoreSlim _activitySlots;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, RunningItem> _running = new(StringComparer.Ordinal);
+    private readonly AsyncSignal _dueChanged = new();
+    private DateTimeOffset _localDueAt = DateTimeOffset.MaxValue;
+
+    public WorkflowWorker(WorkflowEngine engine, ILogger<WorkflowWorker> logger)
+    {
+        _engine = engine;
+        _logger = logger;
+        _workflowSlots = new SemaphoreSlim(engine.Options.MaxConcurrentWorkflows);
+        _activitySlots = new SemaphoreSlim(engine.Options.MaxConcurrentActivities);
+    }
+
+    public void StepReady(string instanceId) =>
+        Start($"workflow {instanceId}", _workflowSlots, () => _engine.RunWorkflowStepAsync(instanceId, CancellationToken.None), madeReadyHere: true);
+
+    public void ActivityLeased(ActivityWorkItem activity) =>
+        Start(ActivityWorkKey(activity.Key), _activitySlots, () => _engine.RunLeasedActivityAsync(activity, CancellationToken.None), madeReadyHere: true);
+
+    public void DueAt(DateTimeOffset time)
+    {
+        lock (_lock)
+        {
+            if (time >= _localDueAt)
+            {
+                return;
+            }
+
+            _localDueAt = time;
+        }
+
+        _dueChanged.Set();
+    }
+
+    public override void Dispose()
+    {
+        _workflowSlots.Dispose();
+        _activitySlots.Dispose();
+        base.Dispose();
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var options = engine.Options;
-        using var workflowSlots = new SemaphoreSlim(options.MaxConcurrentWorkflows);
-        using var activitySlots = new SemaphoreSlim(options.MaxConcurrentActivities);
+        _engine.ReadyWork = this;
+        var pollInterval = _engine.Options.PollingInterval;
+        var nextPollAt = _engine.Now;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var signal = engine.WorkAvailable.Next;
-            var wait = options.PollingInterval;
+            var dueChanged = _dueChanged.Next;
             try
             {
-                var work = await engine.GetWorkAsync(stoppingToken);
-                foreach (var instanceId in work.DueInstances)
+                if (ClearLocalDueIfPassed() | _engine.Now >= nextPollAt)
                 {
-                    Start($"workflow {instanceId}", workflowSlots, () => engine.RunWorkflowStepAsync(instanceId, CancellationToken.None));
+                    nextPollAt = await PollAsync(stoppingToken);
                 }
 
-                foreach (var activity in work.Activities)
+                DateTimeOffset wakeAt;
+                lock (_lock)
                 {
-                    Start($"activity {activity.InstanceId} {activity.TaskId}", activitySlots, () => engine.RunActivityAsync(activity, CancellationToken.None));
+                    wakeAt = _localDueAt < nextPollAt ? _localDueAt : nextPollAt;
                 }
 
-                if (work.NextDueAt - engine.Now is { } untilDue && untilDue < wait)
-                {
-                    wait = untilDue;
-                }
-
-                await AsyncSignal.WaitAsync(signal, wait, stoppingToken);
+                await AsyncSignal.WaitAsync(dueChanged, wakeAt - _engine.Now, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -49,46 +88,130 @@ internal sealed partial class WorkflowWorker(WorkflowEngine engine, ILogger<Work
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                Log.PollFailed(logger, exception, wait);
-                await Task.Delay(wait, CancellationToken.None);
+                Log.PollFailed(_logger, exception, pollInterval);
+                nextPollAt = _engine.Now + pollInterval;
+                await Task.Delay(pollInterval, CancellationToken.None);
             }
         }
 
         // Work already started finishes (bounded by the host's shutdown timeout), so no result waits for a lease to expire.
-        await Task.WhenAll(_running.Values);
+        _engine.ReadyWork = null;
+        Task[] running;
+        lock (_lock)
+        {
+            running = [.. _running.Values.Select(item => item.Completion)];
+        }
+
+        await Task.WhenAll(running);
     }
 
-    /// <summary>Runs one item unless it is running here already or every slot of its kind is taken.</summary>
-    private void Start(string key, SemaphoreSlim slots, Func<Task<bool>> run)
+    /// <summary>Starts what the store holds ready; returns when to poll next: the polling interval, or sooner if a timer is due.</summary>
+    private async Task<DateTimeOffset> PollAsync(CancellationToken cancellationToken)
     {
-        if (_running.ContainsKey(key) || !slots.Wait(0))
+        var work = await _engine.GetWorkAsync(cancellationToken);
+        foreach (var instanceId in work.DueInstances)
         {
-            return;
+            Start($"workflow {instanceId}", _workflowSlots, () => _engine.RunWorkflowStepAsync(instanceId, CancellationToken.None), madeReadyHere: false);
         }
 
-        // The item registers itself before it runs, so it always removes itself after it was added.
-        var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _running[key] = RunAsync();
-        registered.SetResult();
-
-        async Task RunAsync()
+        foreach (var activity in work.Activities)
         {
-            await registered.Task;
-            try
+            Start(ActivityWorkKey(activity), _activitySlots, () => _engine.RunActivityAsync(activity, CancellationToken.None), madeReadyHere: false);
+        }
+
+        var next = _engine.Now + _engine.Options.PollingInterval;
+        return work.NextDueAt < next ? work.NextDueAt.Value : next;
+    }
+
+    private static string ActivityWorkKey(ActivityKey activity) => $"activity {activity.InstanceId} {activity.TaskId}";
+
+    /// <summary>True if the local due time has passed; it is cleared then, as the poll that follows covers it.</summary>
+    private bool ClearLocalDueIfPassed()
+    {
+        lock (_lock)
+        {
+            if (_localDueAt > _engine.Now)
             {
-                await run();
+                return false;
             }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
+
+            _localDueAt = DateTimeOffset.MaxValue;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Runs one item unless it is running here already: work made ready here once a slot of its kind is free, work a
+    /// poll found only if one is free now. Work made ready here for an item while it runs runs it once more afterwards,
+    /// since the run may have loaded the instance before that work arrived.
+    /// </summary>
+    private void Start(string key, SemaphoreSlim slots, Func<Task> run, bool madeReadyHere)
+    {
+        lock (_lock)
+        {
+            if (_running.TryGetValue(key, out var running))
             {
-                // The lease it held expires and another poll, here or on another replica, tries again.
-                Log.WorkItemFailed(logger, exception, key);
+                running.RunAgain |= madeReadyHere;
+                return;
             }
-            finally
+
+            if (!madeReadyHere && !slots.Wait(0))
             {
-                slots.Release();
-                _running.TryRemove(key, out _);
+                return;
+            }
+
+            var item = new RunningItem();
+            _running[key] = item;
+            // RunAsync yields before anything else, so it cannot finish and remove the item before Completion is set.
+            item.Completion = RunAsync(key, item, slots, run, holdsSlot: !madeReadyHere);
+        }
+    }
+
+    private async Task RunAsync(string key, RunningItem item, SemaphoreSlim slots, Func<Task> run, bool holdsSlot)
+    {
+        await Task.Yield();
+        if (!holdsSlot)
+        {
+            await slots.WaitAsync(CancellationToken.None);
+        }
+
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    await run();
+                }
+                catch (Exception exception) when (exception is not OutOfMemoryException)
+                {
+                    // The lease it held expires and another poll, here or on another replica, tries again.
+                    Log.WorkItemFailed(_logger, exception, key);
+                }
+
+                lock (_lock)
+                {
+                    if (!item.RunAgain)
+                    {
+                        _running.Remove(key);
+                        return;
+                    }
+
+                    item.RunAgain = false;
+                }
             }
         }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private sealed class RunningItem
+    {
+        public Task Completion { get; set; } = Task.CompletedTask;
+
+        public bool RunAgain { get; set; }
     }
 
     private static partial class Log

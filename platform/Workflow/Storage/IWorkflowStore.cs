@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Dapr.Workflow;
 
@@ -86,7 +87,12 @@ public sealed record WorkflowMetadata(
 /// <summary>The workflow that started an instance as a child, and the call its result goes back to.</summary>
 public sealed record ParentWorkflow(string InstanceId, string ExecutionId, int TaskId);
 
-public sealed record WorkflowLease(string Owner, DateTimeOffset ExpiresAt);
+public sealed record WorkflowLease(string Owner, DateTimeOffset ExpiresAt)
+{
+    /// <summary>Proves an activity's lease when its result is delivered: any later lease of the activity has another token.</summary>
+    [JsonIgnore]
+    public string Token => $"{Owner}/{ExpiresAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}";
+}
 
 public sealed record WorkflowInstanceRecord(WorkflowMetadata Metadata, IReadOnlyList<HistoryEvent> History, IReadOnlyList<InboxMessage> Inbox, string ETag);
 
@@ -114,11 +120,24 @@ public sealed record WorkflowCommit(
     IReadOnlyList<ActivityWorkItem> ScheduledActivities,
     IReadOnlyList<int> CancelledActivities,
     IReadOnlyList<NewWorkflowInstance> StartedInstances,
-    IReadOnlyList<OutgoingMessage> Messages);
+    IReadOnlyList<OutgoingMessage> Messages)
+{
+    /// <summary>
+    /// When set, the scheduled activities are stored already leased to this lease's owner, who runs them at once with
+    /// <see cref="WorkflowLease.Token"/> as their lease token instead of leasing each of them again.
+    /// </summary>
+    public WorkflowLease? ActivityLease { get; init; }
+
+    /// <summary>
+    /// Activities whose results this step took straight from the replica that ran them (in <see cref="Inbox"/> or the
+    /// history now) rather than from the store: their work items are removed, as those of cancelled ones are.
+    /// </summary>
+    public IReadOnlyList<int> CompletedActivities { get; init; } = [];
+}
 
 public readonly record struct ActivityKey(string InstanceId, int TaskId);
 
-/// <summary>A scheduled activity; <see cref="LeaseToken"/> is set by the store when it is leased and proves the lease on completion.</summary>
+/// <summary>A scheduled activity; <see cref="LeaseToken"/>, the <see cref="WorkflowLease.Token"/> of its lease, proves the lease on completion.</summary>
 public sealed record ActivityWorkItem(string InstanceId, string ExecutionId, int TaskId, string Name, string? Input, string? TraceParent, string? LeaseToken = null)
 {
     [JsonIgnore]
@@ -126,8 +145,9 @@ public sealed record ActivityWorkItem(string InstanceId, string ExecutionId, int
 }
 
 /// <summary>
-/// Instances with a visible inbox message and activities waiting to run (a store that cannot tell may list leased ones:
-/// leasing them fails), and when more becomes ready.
+/// Instances with a visible inbox message (leased ones too, as their holder may be waiting for it: leasing fails for
+/// anyone else), activities waiting to run (a store that cannot tell may list leased ones: leasing them fails), and when
+/// more becomes ready.
 /// </summary>
 public sealed record WorkSnapshot(IReadOnlyList<string> DueInstances, IReadOnlyList<ActivityKey> Activities, DateTimeOffset? NextDueAt)
 {

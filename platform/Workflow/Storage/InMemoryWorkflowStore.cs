@@ -78,10 +78,10 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
             instance.Version = NextVersion();
             foreach (var activity in commit.ScheduledActivities)
             {
-                _activities[activity.Key] = new StoredActivity(activity, Lease: null, NextVersion());
+                _activities[activity.Key] = new StoredActivity(activity, commit.ActivityLease);
             }
 
-            foreach (var taskId in commit.CancelledActivities)
+            foreach (var taskId in commit.CancelledActivities.Concat(commit.CompletedActivities))
             {
                 _activities.Remove(new ActivityKey(commit.Metadata.InstanceId, taskId));
             }
@@ -141,11 +141,8 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
                     continue;
                 }
 
-                if (instance.Metadata.Lease is { } lease && lease.ExpiresAt > now)
-                {
-                    wakeUps.Add(lease.ExpiresAt > visibleAt ? lease.ExpiresAt : visibleAt);
-                }
-                else if (visibleAt <= now)
+                // Listed even when leased: the holder may be waiting for it (leasing fails for anyone else).
+                if (visibleAt <= now)
                 {
                     due.Add(instanceId);
                 }
@@ -181,9 +178,9 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
                 return Task.FromResult<ActivityWorkItem?>(null);
             }
 
-            var leased = activity with { Lease = new WorkflowLease(owner, leaseUntil), Version = NextVersion() };
-            _activities[key] = leased;
-            return Task.FromResult<ActivityWorkItem?>(leased.Item with { LeaseToken = leased.Version.ToString(CultureInfo.InvariantCulture) });
+            var lease = new WorkflowLease(owner, leaseUntil);
+            _activities[key] = activity with { Lease = lease };
+            return Task.FromResult<ActivityWorkItem?>(activity.Item with { LeaseToken = lease.Token });
         }
     }
 
@@ -192,7 +189,7 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
         ArgumentNullException.ThrowIfNull(leased);
         lock (_lock)
         {
-            if (!_activities.TryGetValue(leased.Key, out var activity) || activity.Version.ToString(CultureInfo.InvariantCulture) != leased.LeaseToken)
+            if (!_activities.TryGetValue(leased.Key, out var activity) || activity.Lease?.Token != leased.LeaseToken)
             {
                 return Task.FromResult(false);
             }
@@ -253,5 +250,5 @@ public sealed class InMemoryWorkflowStore(TimeProvider? timeProvider = null) : I
             new(Metadata, [.. History], [.. Inbox], Version.ToString(CultureInfo.InvariantCulture));
     }
 
-    private sealed record StoredActivity(ActivityWorkItem Item, WorkflowLease? Lease, long Version);
+    private sealed record StoredActivity(ActivityWorkItem Item, WorkflowLease? Lease);
 }
