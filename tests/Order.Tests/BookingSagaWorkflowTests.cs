@@ -131,6 +131,22 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_booking_that_keeps_failing_to_confirm_the_hold_is_compensated()
+    {
+        Stub<Guid, bool>(nameof(ConfirmReservationActivity), _ => throw new InvalidOperationException("Booking answered 500."));
+        await StartAndWaitForPaymentAsync();
+
+        await DecideAsync(PaymentId, authorized: true);
+        foreach (var backoff in new[] { 1, 2, 4 })
+        {
+            await _host.AdvanceTimeAsync(TimeSpan.FromSeconds(backoff), TestContext.Current.CancellationToken);
+        }
+
+        await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.BookingFailed));
+        AssertCalls(Compensation(CancellationReasons.BookingFailed, paid: true), _calls.Skip(6));
+    }
+
+    [Fact]
     public async Task A_hold_that_lapsed_before_confirmation_is_compensated()
     {
         Stub<Guid, bool>(nameof(ConfirmReservationActivity), _ => false);

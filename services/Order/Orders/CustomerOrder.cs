@@ -61,6 +61,6 @@ internal static class CancellationReasons
     /// <summary>The hold lapsed before it could be confirmed.</summary>
     public const string HoldExpired = "hold-expired";
 
-    /// <summary>Booking kept failing when asked to hold the room.</summary>
+    /// <summary>Booking kept failing when asked to hold the room or to confirm the hold.</summary>
     public const string BookingFailed = "booking-failed";
 }

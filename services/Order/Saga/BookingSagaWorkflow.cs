@@ -57,7 +57,17 @@ internal sealed class BookingSagaWorkflow : Workflow<BookingSagaInput, BookingSa
         }
 
         progress = Report(context, progress with { Step = BookingSagaSteps.ConfirmingReservation });
-        if (!await context.CallActivityAsync<bool>(nameof(ConfirmReservationActivity), reservationId, Forward))
+        bool reservationConfirmed;
+        try
+        {
+            reservationConfirmed = await context.CallActivityAsync<bool>(nameof(ConfirmReservationActivity), reservationId, Forward);
+        }
+        catch (WorkflowTaskFailedException)
+        {
+            return await CompensateAsync(context, order, progress, CancellationReasons.BookingFailed);
+        }
+
+        if (!reservationConfirmed)
         {
             return await CompensateAsync(context, order, progress, CancellationReasons.HoldExpired);
         }
