@@ -22,8 +22,13 @@ internal sealed class DaprStateApi : IDisposable
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>The most requests sent as one, so that a merged request stays a modest one.</summary>
+    private const int MaxMerged = 64;
+
     private readonly HttpClient _http;
     private readonly string _store;
+    private readonly RequestQueue<PendingTransaction> _transactions = new();
+    private readonly RequestQueue<PendingBulkGet> _bulkGets = new();
 
     public DaprStateApi(Uri daprEndpoint, string? apiToken, string storeName)
     {
@@ -66,13 +71,46 @@ internal sealed class DaprStateApi : IDisposable
     }
 
     /// <summary>The keys that exist, by key; missing keys are absent from the result.</summary>
-    public async Task<Dictionary<string, StateItem>> BulkGetAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    /// <remarks>Bulk gets requested while one is being sent are then sent together as one, each caller given its keys.</remarks>
+    public Task<Dictionary<string, StateItem>> BulkGetAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         if (keys.Count == 0)
         {
-            return [];
+            return Task.FromResult(new Dictionary<string, StateItem>(StringComparer.Ordinal));
         }
 
+        var pending = new PendingBulkGet(keys, new TaskCompletionSource<Dictionary<string, StateItem>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (_bulkGets.Enqueue(pending))
+        {
+            _ = SendWaitingBulkGetsAsync();
+        }
+
+        return pending.Items.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task SendWaitingBulkGetsAsync()
+    {
+        while (_bulkGets.TakeBatch(MaxMerged) is { } batch)
+        {
+            try
+            {
+                var items = await SendBulkGetAsync([.. batch.SelectMany(pending => pending.Keys).Distinct(StringComparer.Ordinal)], CancellationToken.None);
+                foreach (var pending in batch)
+                {
+                    pending.Items.TrySetResult(pending.Keys.Distinct(StringComparer.Ordinal)
+                        .Where(items.ContainsKey)
+                        .ToDictionary(key => key, key => items[key], StringComparer.Ordinal));
+                }
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                batch.ForEach(pending => pending.Items.TrySetException(exception));
+            }
+        }
+    }
+
+    private async Task<Dictionary<string, StateItem>> SendBulkGetAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
         using var response = await _http.PostAsJsonAsync($"{_store}/bulk", new BulkGetRequest([.. keys], Parallelism: 16), WireJson, cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
         var items = await response.Content.ReadFromJsonAsync<List<BulkGetItem>>(WireJson, cancellationToken) ?? [];
@@ -99,7 +137,67 @@ internal sealed class DaprStateApi : IDisposable
     /// Runs the operations as one state transaction; false when it failed as a whole, which daprd reports as
     /// <c>500 ERR_STATE_TRANSACTION</c> for an etag mismatch and for any other failure of the store alike.
     /// </summary>
-    public async Task<TransactionResult> TryTransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Transactions requested while one is being sent are then sent together as one: a state transaction costs one
+    /// request and one commit of the store whatever its size, so under load both are shared by all that waited. This
+    /// is safe because a transaction fails as a whole: when a merged one fails, each is sent again alone, and each
+    /// caller gets the outcome of its own.
+    /// </remarks>
+    public Task<TransactionResult> TryTransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
+    {
+        var pending = new PendingTransaction(operations, new TaskCompletionSource<TransactionResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (_transactions.Enqueue(pending))
+        {
+            _ = SendWaitingTransactionsAsync();
+        }
+
+        return pending.Outcome.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task SendWaitingTransactionsAsync()
+    {
+        while (_transactions.TakeBatch(MaxMerged) is { } batch)
+        {
+            if (batch.Count > 1 && await TrySendMergedAsync(batch))
+            {
+                continue;
+            }
+
+            await Task.WhenAll(batch.Select(async pending =>
+            {
+                try
+                {
+                    pending.Outcome.TrySetResult(await SendTransactionAsync(pending.Operations, CancellationToken.None));
+                }
+                catch (Exception exception) when (exception is not OutOfMemoryException)
+                {
+                    pending.Outcome.TrySetException(exception);
+                }
+            }));
+        }
+    }
+
+    /// <summary>True if the merged transaction committed (every caller is told so); false if each must be sent alone.</summary>
+    private async Task<bool> TrySendMergedAsync(List<PendingTransaction> batch)
+    {
+        try
+        {
+            if (!(await SendTransactionAsync([.. batch.SelectMany(pending => pending.Operations)], CancellationToken.None)).IsCommitted)
+            {
+                return false;
+            }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Sent alone, each transaction meets the failure (or not) itself, and its caller hears of it.
+            return false;
+        }
+
+        batch.ForEach(pending => pending.Outcome.TrySetResult(TransactionResult.Committed));
+        return true;
+    }
+
+    private async Task<TransactionResult> SendTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
     {
         using var response = await _http.PostAsJsonAsync($"{_store}/transaction", new TransactionRequest(operations), WireJson, cancellationToken);
         if (response.IsSuccessStatusCode)
@@ -128,6 +226,10 @@ internal sealed class DaprStateApi : IDisposable
 
     private static HttpRequestException Failure(HttpResponseMessage response, string body) =>
         new($"The Dapr state API answered {(int)response.StatusCode} to {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.AbsolutePath}: {body}", null, response.StatusCode);
+
+    private sealed record PendingBulkGet(IReadOnlyCollection<string> Keys, TaskCompletionSource<Dictionary<string, StateItem>> Items);
+
+    private sealed record PendingTransaction(IReadOnlyList<StateOperation> Operations, TaskCompletionSource<TransactionResult> Outcome);
 
     private sealed record BulkGetRequest(IReadOnlyList<string> Keys, int Parallelism);
 

@@ -481,15 +481,7 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
     {
         var partition = _indexBatches.GetOrAdd(PartitionKey(instanceId), key => new IndexBatch(key));
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool flush;
-        lock (partition)
-        {
-            partition.Pending.Add((change, done));
-            flush = !partition.Flushing;
-            partition.Flushing = true;
-        }
-
-        if (flush)
+        if (partition.Changes.Enqueue((change, done)))
         {
             _ = FlushIndexAsync(partition);
         }
@@ -500,21 +492,8 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
     /// <summary>Writes the changes queued for one partition, one transaction per batch, until none are left.</summary>
     private async Task FlushIndexAsync(IndexBatch partition)
     {
-        while (true)
+        while (partition.Changes.TakeBatch(int.MaxValue) is { } batch)
         {
-            List<(IndexChange Change, TaskCompletionSource Done)> batch;
-            lock (partition)
-            {
-                if (partition.Pending.Count == 0)
-                {
-                    partition.Flushing = false;
-                    return;
-                }
-
-                batch = partition.Pending;
-                partition.Pending = [];
-            }
-
             try
             {
                 await TransactAsync([partition.Key], writes =>
@@ -631,9 +610,7 @@ public sealed partial class DaprStateWorkflowStore : IWorkflowStore, IDisposable
     {
         public string Key { get; } = key;
 
-        public bool Flushing { get; set; }
-
-        public List<(IndexChange Change, TaskCompletionSource Done)> Pending { get; set; } = [];
+        public RequestQueue<(IndexChange Change, TaskCompletionSource Done)> Changes { get; } = new();
     }
 
     /// <summary>
