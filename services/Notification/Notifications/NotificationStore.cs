@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Paging;
 using Npgsql;
 
 namespace CloudScale.Notification.Notifications;
@@ -30,7 +31,7 @@ internal sealed class NotificationStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>One page of the user's notifications, newest first (created at, id descending), after <paramref name="after"/>.</summary>
-    public async Task<NotificationPage> ListAsync(string userId, NotificationCursor? after, int pageSize, CancellationToken cancellationToken)
+    public async Task<NotificationPage> ListAsync(string userId, KeysetCursor? after, int pageSize, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(after is null
             ? $"SELECT {Columns} FROM notifications WHERE user_id = @userId ORDER BY created_at DESC, id DESC LIMIT @take"
@@ -49,9 +50,13 @@ internal sealed class NotificationStore(NpgsqlDataSource dataSource)
         // One row beyond the page says whether another page follows, without a COUNT.
         command.Parameters.AddWithValue("take", pageSize + 1);
         var notifications = await ReadAllAsync(command, cancellationToken);
-        return notifications.Count > pageSize
-            ? new NotificationPage(notifications[..pageSize], NotificationCursor.After(notifications[pageSize - 1]).Encode())
-            : new NotificationPage(notifications, NextCursor: null);
+        if (notifications.Count <= pageSize)
+        {
+            return new NotificationPage(notifications, NextCursor: null);
+        }
+
+        var last = notifications[pageSize - 1];
+        return new NotificationPage(notifications[..pageSize], new KeysetCursor(last.CreatedAt, last.Id).Encode());
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Paging;
 using CloudScale.Notification.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -23,7 +24,7 @@ internal static class NotificationsApi
     public static async Task<Results<Ok<NotificationPage>, ValidationProblem>> ListAsync(
         string userId, int? limit, string? cursor, NotificationStore store, CancellationToken cancellationToken)
     {
-        var after = cursor is null ? null : NotificationCursor.Decode(cursor);
+        var after = cursor is null ? null : KeysetCursor.Decode(cursor);
         var errors = new RequestErrors()
             .WhenNotAUserId(userId)
             .When(limit is < 1 or > MaxLimit, "limit", $"The page size must be between 1 and {MaxLimit}.")

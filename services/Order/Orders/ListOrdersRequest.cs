@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Paging;
 using CloudScale.ServiceDefaults.Errors;
 using CloudScale.Order.Api;
 
@@ -12,7 +13,7 @@ internal sealed record ListOrdersRequest(string? CustomerId, string? Cursor, int
     public int PageSize => Limit ?? DefaultLimit;
 
     /// <summary>Where this page starts; null for the first page or a cursor that <see cref="Validate"/> rejects.</summary>
-    public OrderCursor? After => Cursor is null ? null : OrderCursor.Decode(Cursor);
+    public KeysetCursor? After => Cursor is null ? null : KeysetCursor.Decode(Cursor);
 
     public FieldErrors Validate() => new FieldErrors()
         .When(string.IsNullOrWhiteSpace(CustomerId), "customerId", "A customer id is required: orders are listed per customer.")

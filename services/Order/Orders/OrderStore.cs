@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Paging;
 using CloudScale.Order.IntegrationEvents;
 using CloudScale.Order.Outbox;
 using Npgsql;
@@ -107,14 +108,18 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("take", request.PageSize + 1);
         var orders = await ReadAllAsync(command, cancellationToken);
 
-        return orders.Count > request.PageSize
-            ? new OrderPage(orders[..request.PageSize], OrderCursor.After(orders[request.PageSize - 1]).Encode())
-            : new OrderPage(orders, null);
+        if (orders.Count <= request.PageSize)
+        {
+            return new OrderPage(orders, null);
+        }
+
+        var last = orders[request.PageSize - 1];
+        return new OrderPage(orders[..request.PageSize], new KeysetCursor(last.CreatedAt, last.Id).Encode());
     }
 
     /// <summary>Orders pending since before <paramref name="createdBefore"/>, oldest first, after the cursor.</summary>
     public async Task<IReadOnlyList<CustomerOrder>> ListPendingAsync(
-        DateTimeOffset createdBefore, OrderCursor? after, int limit, CancellationToken cancellationToken)
+        DateTimeOffset createdBefore, KeysetCursor? after, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
             SELECT {Columns} FROM orders

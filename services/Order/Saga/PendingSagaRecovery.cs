@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Paging;
 using CloudScale.Order.Orders;
 using Microsoft.Extensions.Options;
 
@@ -32,7 +33,7 @@ internal sealed partial class PendingSagaRecovery(
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
         var olderThan = clock.GetUtcNow() - options.Value.RecoveryAge;
-        OrderCursor? after = null;
+        KeysetCursor? after = null;
         while (true)
         {
             var pending = await orders.ListPendingAsync(olderThan, after, BatchSize, cancellationToken);
@@ -49,7 +50,7 @@ internal sealed partial class PendingSagaRecovery(
                 return;
             }
 
-            after = OrderCursor.After(pending[^1]);
+            after = new KeysetCursor(pending[^1].CreatedAt, pending[^1].Id);
         }
     }
 
