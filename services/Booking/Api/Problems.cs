@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CloudScale.Booking.Api;
@@ -8,8 +9,6 @@ namespace CloudScale.Booking.Api;
 /// </summary>
 internal static class Problems
 {
-    private const string TypeBase = "https://cloudscale.dev/problems/";
-
     public static ProblemHttpResult RoomNotFound(Guid roomId) =>
         Problem(StatusCodes.Status404NotFound, "room-not-found", "Room not found", $"There is no room {roomId}.");
 
@@ -41,5 +40,5 @@ internal static class Problems
             $"Room {roomId} is now at version {currentETag}; read it again and reapply the change.");
 
     private static ProblemHttpResult Problem(int status, string type, string title, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + type);
+        DomainProblem.Create(status, type, title, detail);
 }

@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Errors;
 using CloudScale.Order.Orders;
 using CloudScale.Order.Payments;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -7,8 +8,6 @@ namespace CloudScale.Order.Api;
 /// <summary>The problem details (RFC 9457) Order answers with, each with a stable <c>type</c> a client can branch on.</summary>
 internal static class Problems
 {
-    private const string TypeBase = "https://cloudscale.dev/problems/";
-
     public static ProblemHttpResult OrderNotFound(Guid orderId) =>
         Problem(StatusCodes.Status404NotFound, "order-not-found", "Order not found", $"There is no order {orderId}.");
 
@@ -28,5 +27,5 @@ internal static class Problems
             $"The payment provider reports payment {paymentId} as {status.ToString().ToLowerInvariant()}, not as authorized or declined.");
 
     private static ProblemHttpResult Problem(int status, string type, string title, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + type);
+        DomainProblem.Create(status, type, title, detail);
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using CloudScale.Order.Orders;
 using CloudScale.Order.Saga;
+using CloudScale.ServiceDefaults.Errors;
 using Dapr.Client;
 
 namespace CloudScale.Order.Booking;
@@ -21,7 +22,6 @@ internal sealed class BookingUnavailableException(string message) : Exception(me
 internal sealed class BookingClient(DaprClient dapr)
 {
     public const string AppId = "booking";
-    private const string ProblemTypeBase = "https://cloudscale.dev/problems/";
 
     /// <summary>Holds the room for the order; a refusal (taken, no such room) is an answer, not a failure.</summary>
     public async Task<HoldResult> HoldAsync(BookingSagaInput order, CancellationToken cancellationToken)
@@ -92,8 +92,8 @@ internal sealed class BookingClient(DaprClient dapr)
         try
         {
             using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-            return problem.RootElement.TryGetProperty("type", out var type) && type.GetString() is { } uri && uri.StartsWith(ProblemTypeBase, StringComparison.Ordinal)
-                ? uri[ProblemTypeBase.Length..]
+            return problem.RootElement.ValueKind == JsonValueKind.Object && problem.RootElement.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+                ? DomainProblem.ShortType(type.GetString())
                 : null;
         }
         catch (JsonException)

@@ -1,3 +1,4 @@
+using CloudScale.ServiceDefaults.Errors;
 using CloudScale.PaymentSimulator.Behaviour;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -6,8 +7,6 @@ namespace CloudScale.PaymentSimulator.Payments;
 /// <summary>The simulated provider's API: authorize (decided later, by callback), void, capture, read.</summary>
 internal static class PaymentsApi
 {
-    private const string ProblemTypeBase = "https://cloudscale.dev/problems/";
-
     public static RouteGroupBuilder MapPaymentsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/payments").WithTags("Payments").FailAtErrorRate();
@@ -77,5 +76,5 @@ internal static class PaymentsApi
         Problem(StatusCodes.Status404NotFound, "payment-not-found", "Payment not found", $"There is no payment {id}.");
 
     private static ProblemHttpResult Problem(int status, string type, string title, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: title, type: ProblemTypeBase + type);
+        DomainProblem.Create(status, type, title, detail);
 }
