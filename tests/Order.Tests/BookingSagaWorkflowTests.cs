@@ -120,10 +120,7 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
         });
 
         await StartAsync();
-        foreach (var backoff in new[] { 1, 2, 4 })
-        {
-            await _host.AdvanceTimeAsync(TimeSpan.FromSeconds(backoff), TestContext.Current.CancellationToken);
-        }
+        await AdvanceThroughForwardRetriesAsync();
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.PaymentFailed));
         Assert.Equal(4, attempts);
@@ -137,10 +134,7 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
         await StartAndWaitForPaymentAsync();
 
         await DecideAsync(PaymentId, authorized: true);
-        foreach (var backoff in new[] { 1, 2, 4 })
-        {
-            await _host.AdvanceTimeAsync(TimeSpan.FromSeconds(backoff), TestContext.Current.CancellationToken);
-        }
+        await AdvanceThroughForwardRetriesAsync();
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.BookingFailed));
         AssertCalls(Compensation(CancellationReasons.BookingFailed, paid: true), _calls.Skip(6));
@@ -186,6 +180,15 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
             _calls.Add(input is OrderCancellation cancellation ? $"{name}:{cancellation.Reason}" : name);
             return implementation(input);
         });
+
+    /// <summary>Fires the three retry timers of a forward step's policy (1, 2 and 4 s), so all four attempts run.</summary>
+    private async Task AdvanceThroughForwardRetriesAsync()
+    {
+        foreach (var backoff in new[] { 1, 2, 4 })
+        {
+            await _host.AdvanceTimeAsync(TimeSpan.FromSeconds(backoff), TestContext.Current.CancellationToken);
+        }
+    }
 
     private async Task StartAsync()
     {

@@ -41,25 +41,18 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
     }
 
     /// <summary>Tells the saga the customer cancelled; false when the order has no saga (it never started or was purged).</summary>
-    public async Task<bool> RequestCancelAsync(Guid orderId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await workflows.RaiseEventAsync(BookingSagaInput.InstanceIdOf(orderId), BookingSagaEvents.CancelRequested, cancellation: cancellationToken);
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> RequestCancelAsync(Guid orderId, CancellationToken cancellationToken) =>
+        TryRaiseAsync(orderId, BookingSagaEvents.CancelRequested, payload: null, cancellationToken);
 
     /// <summary>Hands the provider's decision to the order's saga; false when the order has no saga.</summary>
-    public async Task<bool> DeliverPaymentDecisionAsync(Guid orderId, PaymentDecision decision, CancellationToken cancellationToken)
+    public Task<bool> DeliverPaymentDecisionAsync(Guid orderId, PaymentDecision decision, CancellationToken cancellationToken) =>
+        TryRaiseAsync(orderId, BookingSagaEvents.PaymentDecided, decision, cancellationToken);
+
+    private async Task<bool> TryRaiseAsync(Guid orderId, string eventName, object? payload, CancellationToken cancellationToken)
     {
         try
         {
-            await workflows.RaiseEventAsync(BookingSagaInput.InstanceIdOf(orderId), BookingSagaEvents.PaymentDecided, decision, cancellationToken);
+            await workflows.RaiseEventAsync(BookingSagaInput.InstanceIdOf(orderId), eventName, payload, cancellationToken);
             return true;
         }
         catch (InvalidOperationException)
