@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using CloudScale.Testing;
 using Npgsql;
 
@@ -75,7 +73,7 @@ public sealed class BadInputTests(CloudScaleSystem system) : IClassFixture<Cloud
     [MemberData(nameof(Requests))]
     public async Task Bad_input_gets_a_problem_and_changes_nothing(string service, string method, string path, string? body, int expectedStatus)
     {
-        var room = await RoomAsync();
+        var room = await new Journey(system).CreateRoomAsync();
         var before = await SnapshotAsync();
 
         using var request = new HttpRequestMessage(new HttpMethod(method.TrimEnd('!')), Fill(path, room));
@@ -106,19 +104,6 @@ public sealed class BadInputTests(CloudScaleSystem system) : IClassFixture<Cloud
         "payments" => system.Payments,
         _ => throw new ArgumentOutOfRangeException(nameof(service), service, "Not a CloudScale service."),
     };
-
-    private Guid? _room;
-
-    private async Task<Guid> RoomAsync()
-    {
-        if (_room is null)
-        {
-            using var response = await system.Booking.PostAsJsonAsync("/rooms", new { name = "Garden", city = "Porto", capacity = 2, pricePerNight = 90 }, Cancellation);
-            _room = (await response.ReadAsync<JsonElement>(HttpStatusCode.Created)).GetProperty("id").GetGuid();
-        }
-
-        return _room.Value;
-    }
 
     /// <summary>Every row of every table of every service database, as text: what "changes nothing" compares.</summary>
     private async Task<string> SnapshotAsync()

@@ -14,8 +14,11 @@ internal sealed class Journey(CloudScaleSystem system)
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     /// <summary>A stay far enough ahead that no other test's stay overlaps it by accident.</summary>
-    public static (DateOnly From, DateOnly To) Stay(int daysAhead = 30) =>
-        (DateOnly.FromDateTime(DateTime.UtcNow).AddDays(daysAhead), DateOnly.FromDateTime(DateTime.UtcNow).AddDays(daysAhead + 2));
+    public static (DateOnly From, DateOnly To) Stay(int daysAhead = 30)
+    {
+        var from = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(daysAhead);
+        return (from, from.AddDays(2));
+    }
 
     public static string NewCustomer() => "customer-" + Guid.NewGuid().ToString("N")[..12];
 
