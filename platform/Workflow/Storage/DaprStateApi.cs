@@ -25,13 +25,10 @@ internal sealed class DaprStateApi : IDisposable
     /// <summary>The most requests sent as one, so that a merged request stays a modest one.</summary>
     private const int MaxMerged = 64;
 
-    /// <summary>Round trips of each kind in flight at once.</summary>
-    private const int Senders = 4;
-
     private readonly HttpClient _http;
     private readonly string _store;
-    private readonly RequestQueue<PendingTransaction> _transactions = new(Senders);
-    private readonly RequestQueue<PendingBulkGet> _bulkGets = new(Senders);
+    private readonly RequestQueue<PendingTransaction> _transactions = new();
+    private readonly RequestQueue<PendingBulkGet> _bulkGets = new();
 
     public DaprStateApi(Uri daprEndpoint, string? apiToken, string storeName)
     {

@@ -1,41 +1,39 @@
 namespace CloudScale.Workflow;
 
 /// <summary>
-/// Requests made while earlier ones are being sent, taken together once a sender is free (group commit): under load one
-/// round trip serves many callers, and a caller with nothing ahead of it never waits. Up to <paramref name="senders"/>
-/// senders work at once, so that one slow round trip (a merged transaction that failed and is re-sent piece by piece)
-/// does not hold up every other caller.
+/// Requests made while earlier ones are being sent, taken together once those are done (group commit): under load one
+/// round trip serves many callers, and a caller with nothing ahead of it never waits.
 /// </summary>
-internal sealed class RequestQueue<T>(int senders = 1)
+internal sealed class RequestQueue<T>
 {
     private readonly Lock _lock = new();
     private List<T> _waiting = [];
-    private int _sending;
+    private bool _sending;
 
-    /// <summary>Queues the request; true if a sender is free, so the caller must start one.</summary>
+    /// <summary>Queues the request; true if nothing is being sent, so the caller must start sending.</summary>
     public bool Enqueue(T request)
     {
         lock (_lock)
         {
             _waiting.Add(request);
-            if (_sending >= senders)
+            if (_sending)
             {
                 return false;
             }
 
-            _sending++;
+            _sending = true;
             return true;
         }
     }
 
-    /// <summary>The next requests to send together, at most <paramref name="max"/>; null, ending this sender, when none wait.</summary>
+    /// <summary>The next requests to send together, at most <paramref name="max"/>; null, ending the sending, when none wait.</summary>
     public List<T>? TakeBatch(int max)
     {
         lock (_lock)
         {
             if (_waiting.Count == 0)
             {
-                _sending--;
+                _sending = false;
                 return null;
             }
 
