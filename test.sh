@@ -19,15 +19,15 @@ status=0
 dotnet test CloudScale.sln -c Release --no-build -m:1 \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
 
-# The closing line CI reads: totals over every project's TRX report.
-cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
-  { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/[^0-9]/, "", kv[2]); n[kv[1]] += kv[2] } }
-  END { printf "%d passed, %d failed, %d skipped\n", n["passed"], n["failed"] + n["error"] + n["timeout"], n["notExecuted"] }'
 if [ "$status" -ne 0 ]; then
   for log in "$CLOUDSCALE_TEST_SERVER_LOGS"/*.log; do
     [ -f "$log" ] || continue
     echo "----- last lines of $(basename "$log") -----"
-    tail -n 40 "$log"
+    tail -n 20 "$log"
   done
 fi
+
+# The closing lines CI reads (after the server logs, so a truncated tail still shows them): every
+# failed test with the start of its message, then totals over every project's TRX report.
+python3 scripts/trx-summary.py "$results"
 exit "$status"
