@@ -16,8 +16,7 @@ namespace CloudScale.Workflow.Tests.Crashes;
 /// </summary>
 public sealed class ProcessCrashTests(TestServers servers)
 {
-    // Enough work to outlast the kills: with the engine as fast as it now is, 200 instances can finish before the third.
-    private const int InstanceCount = 600;
+    private const int InstanceCount = 300;
     private const string AppId = "workflow-host";
     private const string WorkflowName = "ShippingWorkflow";
     private const int ActivitiesPerInstance = 5;
@@ -101,33 +100,31 @@ public sealed class ProcessCrashTests(TestServers servers)
     }
 
     /// <summary>
-    /// Kills a random replica 3 to 5 times, each after a random 0.3–1.5 s of work, and starts it again at once; stops
-    /// early once every activity has run (a kill then proves nothing). Returns how many kills there were.
+    /// Kills a random replica 3 to 5 times and starts it again at once, each time when the activities run so far reach a
+    /// random point between 5 % and 75 % of all of them. Moments tied to progress rather than to the clock land in the
+    /// thick of the work on a machine of any speed. Returns how many kills there were.
     /// </summary>
     private static async Task<int> KillAtRandomAsync(TrackedProcess[] replicas, PostgresStateSidecar[] sidecars, string database, NpgsqlDataSource observations)
     {
         var seed = Environment.TickCount;
         var random = new Random(seed);
-        TestContext.Current.TestOutputHelper?.WriteLine($"chaos seed {seed}");
-        var planned = random.Next(3, 6);
-        var kills = 0;
-        await Poll.UntilAsync(async () => (await ActivityRunsAsync(observations)).Runs > 0, TimeSpan.FromSeconds(30), () => "no activity ran");
-        while (kills < planned)
+        const int totalRuns = InstanceCount * ActivitiesPerInstance;
+        var killPoints = Enumerable.Range(0, random.Next(3, 6)).Select(_ => random.Next(totalRuns / 20, totalRuns * 3 / 4)).Order().ToArray();
+        TestContext.Current.TestOutputHelper?.WriteLine($"chaos seed {seed}: kills after {string.Join(", ", killPoints)} of {totalRuns} activity runs");
+        foreach (var killPoint in killPoints)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(300, 1500)), Cancellation);
-            if ((await ActivityRunsAsync(observations)).Runs == InstanceCount * ActivitiesPerInstance)
-            {
-                break;
-            }
-
+            long runs = 0;
+            await Poll.UntilAsync(
+                async () => (runs = (await ActivityRunsAsync(observations)).Runs) >= killPoint,
+                CompletionDeadline,
+                () => $"only {runs} of {totalRuns} activity runs, waiting for {killPoint}");
+            Assert.True(runs < totalRuns, $"the work was done ({runs} runs) before the kill planned at {killPoint}");
             var victim = random.Next(replicas.Length);
             await replicas[victim].DisposeAsync();
             replicas[victim] = HostReplica.Start(sidecars[victim].Port, database);
-            kills++;
         }
 
-        Assert.True(kills >= 3, $"only {kills} kills landed before the work was done: raise {nameof(InstanceCount)}");
-        return kills;
+        return killPoints.Length;
     }
 
     /// <summary>How many activities ran, and how many runs were repeats; none before a replica has created the table.</summary>
