@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using CloudScale.Workflow;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CloudScale.Order.Tests;
 
@@ -14,10 +15,11 @@ internal static class OrderService
     /// <summary>
     /// Order on <paramref name="database"/>, publishing through the sidecar at <paramref name="sidecar"/> (nothing needs
     /// to listen there). The relay polls every 100 ms and the sidecar client retries at once, so that a test sees an outbox
-    /// row move within a second instead of after production's backoff.
+    /// row move within a second instead of after production's backoff. Sagas are scheduled but not run unless
+    /// <paramref name="runsSagas"/>; <paramref name="logs"/>, when given, receives everything the service logs.
     /// </summary>
     public static Task<InProcessApp> StartOrderAsync(
-        string database, string redis, Uri sidecar, IReadOnlyDictionary<string, string?>? settings = null) =>
+        string database, string redis, Uri sidecar, IReadOnlyDictionary<string, string?>? settings = null, bool runsSagas = false, ILoggerProvider? logs = null) =>
         InProcessApp.StartAsync(
             new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal), StringComparer.Ordinal)
             {
@@ -29,14 +31,19 @@ internal static class OrderService
             },
             builder =>
             {
-                // The saga is scheduled but not run: these tests are about Order's own API and outbox; the saga runs
+                // Most of these tests are about Order's own API and outbox, so the saga is scheduled but not run; it runs
                 // against real services in the end-to-end tests and alone in BookingSagaWorkflowTests.
                 builder.Services.AddSingleton<IWorkflowStore>(new InMemoryWorkflowStore());
                 builder.AddServiceDefaults();
                 builder.AddApplicationServices();
-                foreach (var worker in builder.Services.Where(service => service.ImplementationType?.Name == "WorkflowWorker").ToList())
+                foreach (var worker in builder.Services.Where(service => !runsSagas && service.ImplementationType?.Name == "WorkflowWorker").ToList())
                 {
                     builder.Services.Remove(worker);
+                }
+
+                if (logs is not null)
+                {
+                    builder.Logging.AddProvider(logs);
                 }
                 builder.Services.AddHttpClient("dapr").ConfigureStandardResilience(options =>
                 {

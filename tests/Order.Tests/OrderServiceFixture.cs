@@ -1,3 +1,6 @@
+using Dapr.Workflow;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace CloudScale.Order.Tests;
 
 /// <summary>A class fixture: a fresh database on the shared Postgres, the shared Redis, and one Order service on them (no sidecar).</summary>
@@ -12,11 +15,21 @@ public class OrderServiceFixture(TestServers servers) : IAsyncLifetime
     public virtual async ValueTask InitializeAsync()
     {
         Database = await servers.CreateDatabaseAsync();
-        _service = await OrderService.StartOrderAsync(Database, (await servers.RedisAsync()).ConnectionString, OrderService.UnusedEndpoint(), Settings);
+        _service = await OrderService.StartOrderAsync(
+            Database, (await servers.RedisAsync()).ConnectionString, OrderService.UnusedEndpoint(), Settings, RunsSagas, Logs);
     }
+
+    /// <summary>Everything the service logged.</summary>
+    public ListLoggerProvider Logs { get; } = new();
+
+    /// <summary>The service's workflow client, to drive its sagas as an operator would.</summary>
+    public DaprWorkflowClient Workflows => (_service ?? throw new InvalidOperationException("The service starts in InitializeAsync.")).App.Services.GetRequiredService<DaprWorkflowClient>();
 
     /// <summary>Configuration beyond <see cref="OrderService"/>'s test defaults.</summary>
     protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
+    /// <summary>Whether the service's workflow worker runs the sagas it schedules (against a sidecar that is down).</summary>
+    protected virtual bool RunsSagas => false;
 
     public async ValueTask DisposeAsync()
     {

@@ -1,12 +1,18 @@
 using System.Net;
 using CloudScale.Order.Orders;
+using CloudScale.Order.Saga;
 using CloudScale.Testing;
 
 namespace CloudScale.Order.Tests;
 
-/// <summary>Order with its recovery pass every 100 ms for orders pending over half a second.</summary>
+/// <summary>
+/// Order with its recovery pass every 100 ms for orders pending over half a second, running the sagas it starts; with
+/// its sidecar down, a saga keeps retrying the hold of its room for seconds before it gives up.
+/// </summary>
 public sealed class RecoveringOrderServiceFixture(TestServers servers) : OrderServiceFixture(servers)
 {
+    protected override bool RunsSagas => true;
+
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(StringComparer.Ordinal)
     {
         ["BookingSaga:RecoveryInterval"] = "00:00:00.100",
@@ -19,16 +25,37 @@ public sealed class PendingSagaRecoveryTests(RecoveringOrderServiceFixture order
     [Fact]
     public async Task An_order_committed_without_its_saga_gets_one()
     {
-        // What a crash between the order's commit and the saga's start leaves behind.
+        // What a crash between the order's commit and the saga's start leaves behind; only the recovery pass can start it.
+        var orderId = await InsertPendingOrderAsync();
+
+        await Poll.UntilAsync(async () => (await GetAsync(orderId)).Saga.RuntimeStatus is "PENDING" or "RUNNING", TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task An_order_whose_saga_ended_while_it_stayed_pending_is_reported_and_not_run_again()
+    {
+        var orderId = await InsertPendingOrderAsync();
+        await Poll.UntilAsync(async () => (await GetAsync(orderId)).Saga.RuntimeStatus is "PENDING" or "RUNNING", TimeSpan.FromSeconds(10));
+
+        // An operator's terminate leaves the order pending with a saga that ended half-way.
+        await order.Workflows.TerminateWorkflowAsync(BookingSagaInput.InstanceIdOf(orderId), cancellation: TestContext.Current.CancellationToken);
+        await Poll.UntilAsync(async () => (await GetAsync(orderId)).Saga.RuntimeStatus == "TERMINATED", TimeSpan.FromSeconds(10));
+        await Poll.UntilAsync(
+            () => order.Logs.Messages.Any(message => message.StartsWith($"Order {orderId} is pending but its booking saga ended Terminated", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10));
+
+        var details = await GetAsync(orderId);
+        Assert.Equal((OrderStatus.Pending, "TERMINATED"), (details.Order.Status, details.Saga.RuntimeStatus));
+    }
+
+    private async Task<Guid> InsertPendingOrderAsync()
+    {
         var orderId = Guid.CreateVersion7();
         await Sql.ExecuteAsync(order.Database, """
             INSERT INTO orders (id, customer_id, room_id, stay_from, stay_to, amount, status, idempotency_key, request_hash)
             VALUES (@id, 'judy', @room, current_date + 10, current_date + 12, 100, 'pending', @key, 'hash')
             """, ("id", orderId), ("room", Guid.NewGuid()), ("key", Guid.NewGuid().ToString()));
-        Assert.Equal("UNKNOWN", (await GetAsync(orderId)).Saga.RuntimeStatus);
-
-        // The saga is scheduled (this test host runs no workflow worker, so it stays PENDING).
-        await Poll.UntilAsync(async () => (await GetAsync(orderId)).Saga.RuntimeStatus == "PENDING", TimeSpan.FromSeconds(10));
+        return orderId;
     }
 
     private async Task<OrderDetails> GetAsync(Guid orderId) =>

@@ -1,3 +1,4 @@
+using CloudScale.Testing;
 using CloudScale.Workflow.Testing;
 using Dapr.Workflow;
 using Microsoft.Extensions.DependencyInjection;

@@ -8,9 +8,11 @@ namespace CloudScale.Order.Saga;
 internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOptions<BookingSagaOptions> options, ILogger<BookingSagas> logger)
 {
     /// <summary>
-    /// Starts the saga of a pending order unless it exists already; true when this call started it. Called for every
+    /// Starts the saga of a pending order unless it has one already; true when this call started it. Called for every
     /// accepted POST /orders, the repeated ones included, so that a retry also starts a saga whose first start was lost
     /// to a crash after the order's commit (and <see cref="PendingSagaRecovery"/> catches the orders nobody retries).
+    /// A saga that ended while its order is still pending is never started afresh: it may have left a confirmed
+    /// reservation or an authorized payment that a new run would not know about, so it is reported instead.
     /// </summary>
     public async Task<bool> EnsureStartedAsync(CustomerOrder order, CancellationToken cancellationToken)
     {
@@ -20,6 +22,16 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
         }
 
         var instanceId = BookingSagaInput.InstanceIdOf(order.Id);
+        if (await ExistingSagaAsync(instanceId, cancellationToken) is { } existing)
+        {
+            if (existing.IsWorkflowCompleted)
+            {
+                LogStranded(logger, order.Id, existing.RuntimeStatus, existing.FailureDetails?.ErrorMessage);
+            }
+
+            return false;
+        }
+
         var input = new BookingSagaInput(order.Id, order.CustomerId, order.RoomId, order.From, order.To, order.Amount, options.Value.PaymentConfirmationTimeout);
         try
         {
@@ -29,15 +41,21 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
         }
         catch (InvalidOperationException)
         {
-            // Started before, by the first request with this Idempotency-Key or by a concurrent duplicate; anything else
-            // that refused the start is no reason to accept the order.
-            if (!(await workflows.GetWorkflowStateAsync(instanceId, getInputsAndOutputs: false, cancellationToken)).Exists)
+            // A concurrent duplicate of the request, or another replica's recovery pass, started it in between; anything
+            // else that refused the start is no reason to accept the order.
+            if (await ExistingSagaAsync(instanceId, cancellationToken) is null)
             {
                 throw;
             }
 
             return false;
         }
+    }
+
+    private async Task<WorkflowState?> ExistingSagaAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var state = await workflows.GetWorkflowStateAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
+        return state.Exists ? state : null;
     }
 
     /// <summary>Tells the saga the customer cancelled; false when the order has no saga (it never started or was purged).</summary>
@@ -70,4 +88,7 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started the booking saga of order {OrderId}")]
     private static partial void LogStarted(ILogger logger, Guid orderId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Order {OrderId} is pending but its booking saga ended {RuntimeStatus} ({Failure}); it is not restarted and needs an operator")]
+    private static partial void LogStranded(ILogger logger, Guid orderId, WorkflowRuntimeStatus runtimeStatus, string? failure);
 }

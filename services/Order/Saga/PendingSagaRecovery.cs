@@ -7,7 +7,8 @@ namespace CloudScale.Order.Saga;
 /// <summary>
 /// Starts the saga of any order that has been pending for <see cref="BookingSagaOptions.RecoveryAge"/> without one: the
 /// order was committed, then the process died before it scheduled the saga, and the client never retried. Every replica
-/// runs it; starting a saga that exists is refused, so they cannot start one twice.
+/// runs it; starting a saga that exists is refused, so they cannot start one twice, and an order whose saga ended while
+/// it stayed pending is logged as an error on every pass rather than run again.
 /// </summary>
 internal sealed partial class PendingSagaRecovery(
     OrderStore orders, BookingSagas sagas, IOptions<BookingSagaOptions> options, TimeProvider clock, ILogger<PendingSagaRecovery> logger) : BackgroundService
