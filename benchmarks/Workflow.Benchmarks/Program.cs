@@ -26,7 +26,7 @@ using var watcher = new CompletionWatcher();
 
 var stores = new (string Name, Func<IWorkflowStore> Create)[]
 {
-    ("dapr state (postgres)", () => new DaprStateWorkflowStore(sidecar.Endpoint, apiToken: null, PostgresStateSidecar.StoreName, partitionCount: 16, TimeProvider.System, NullLoggerFactory.Instance)),
+    ("dapr state (postgres)", () => new DaprStateWorkflowStore(sidecar.HttpEndpoint, apiToken: null, PostgresStateSidecar.StoreName, partitionCount: 16, TimeProvider.System, NullLoggerFactory.Instance)),
     ("in-memory", () => new InMemoryWorkflowStore()),
 };
 var workflows = new[] { (Name: "chain of 5", Workflow: nameof(ChainWorkflow)), (Name: "fan-out of 10", Workflow: nameof(FanOutWorkflow)) };

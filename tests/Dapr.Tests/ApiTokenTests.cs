@@ -34,7 +34,7 @@ public sealed class ApiTokenFixture : IAsyncLifetime
             },
             new Dictionary<string, string?>(StringComparer.Ordinal) { ["APP_API_TOKEN"] = AppToken },
             serviceDefaults: true);
-        _sidecar = await DaprSidecar.StartAsync(new SidecarSettings("secure", Resources.Folder())
+        _sidecar = await DaprSidecar.StartAsync(new SidecarSettings("secure", SidecarResources.Folder())
         {
             AppPort = App.Port,
             Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DAPR_API_TOKEN"] = SidecarToken, ["APP_API_TOKEN"] = AppToken },
@@ -139,7 +139,7 @@ public sealed class ApiTokenTests(ApiTokenFixture fixture) : IClassFixture<ApiTo
     [Fact]
     public async Task A_sidecar_with_another_app_token_is_refused_by_the_app()
     {
-        await using var impostor = await DaprSidecar.StartAsync(new SidecarSettings("secure", Resources.Folder())
+        await using var impostor = await DaprSidecar.StartAsync(new SidecarSettings("secure", SidecarResources.Folder())
         {
             AppPort = fixture.App.Port,
             Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["APP_API_TOKEN"] = "not-the-app-token" },

@@ -27,9 +27,9 @@ public sealed class InvocationFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Booking = await TestApp.StartAsync(MapBooking);
-        var resources = Resources.Folder();
+        var resources = SidecarResources.Folder();
         var booking = new SidecarSettings("booking", resources) { AppPort = Booking.Port };
-        var names = Resources.NameResolutionFile(new Dictionary<string, Uri>(StringComparer.Ordinal) { ["booking"] = new($"http://127.0.0.1:{booking.HttpPort}") });
+        var names = SidecarResources.NameResolutionFile(new Dictionary<string, Uri>(StringComparer.Ordinal) { ["booking"] = new($"http://127.0.0.1:{booking.HttpPort}") });
         var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["CLOUDSCALE_NAME_RESOLUTION_FILE"] = names };
         var sidecars = await Task.WhenAll(
             DaprSidecar.StartAsync(booking with { Environment = environment }),

@@ -27,7 +27,7 @@ public sealed class PubSubFixture(TestServers servers) : IAsyncLifetime
     {
         var redis = await servers.RedisAsync();
         App = await TestApp.StartAsync(MapSubscriber);
-        _sidecar = await DaprSidecar.StartAsync(new SidecarSettings("shop", Resources.Folder(Resources.RedisPubSub("pubsub", redis.ConnectionString))) { AppPort = App.Port });
+        _sidecar = await DaprSidecar.StartAsync(new SidecarSettings("shop", SidecarResources.Folder(("pubsub.yaml", SidecarResources.RedisPubSub("pubsub", redis.ConnectionString)))) { AppPort = App.Port });
         Client = _sidecar.CreateClient();
     }
 

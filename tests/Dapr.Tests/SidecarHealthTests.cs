@@ -14,7 +14,7 @@ public sealed class SidecarHealthTests
     public async Task WaitForSidecarAsync_returns_once_the_sidecar_serves_calls_even_before_it_reaches_the_app()
     {
         // The app port names an app that never listens: outbound ready, never fully healthy.
-        var settings = new SidecarSettings("late", Resources.Folder()) { AppPort = LoopbackPorts.Free() };
+        var settings = new SidecarSettings("late", SidecarResources.Folder()) { AppPort = LoopbackPorts.Free() };
         using var dapr = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{settings.HttpPort}").Build();
         var waiting = dapr.WaitForSidecarAsync(Cancellation);
         Assert.False(waiting.IsCompleted);
@@ -41,7 +41,7 @@ public sealed class SidecarHealthTests
     [Fact]
     public async Task The_readiness_check_reports_the_sidecar_in_health_and_not_in_alive()
     {
-        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("checked", Resources.Folder()));
+        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("checked", SidecarResources.Folder()));
         await using var app = await TestApp.StartAsync(
             _ => { },
             builder =>
@@ -68,7 +68,7 @@ public sealed class SidecarHealthTests
     [Fact]
     public async Task Without_configuration_the_client_finds_the_sidecar_through_DAPR_HTTP_PORT_in_the_environment()
     {
-        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("environment", Resources.Folder()));
+        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("environment", SidecarResources.Folder()));
         DaprClient dapr;
         // Only this test sets the variable; every other client in this assembly is given its endpoint explicitly.
         Environment.SetEnvironmentVariable("DAPR_HTTP_PORT", sidecar.Settings.HttpPort.ToString());

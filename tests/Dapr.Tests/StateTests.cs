@@ -17,7 +17,7 @@ public sealed class PostgresSidecarFixture(TestServers servers) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var database = await servers.CreateDatabaseAsync();
-        _sidecar = await DaprSidecar.StartAsync(new SidecarSettings("orders", Resources.Folder(Resources.PostgresStateStore(Store, database))));
+        _sidecar = await DaprSidecar.StartAsync(new SidecarSettings("orders", SidecarResources.Folder(("statestore.yaml", SidecarResources.PostgresStateStore(Store, database)))));
         Client = Sidecar.CreateClient();
     }
 

@@ -67,7 +67,7 @@ public sealed class SubscriptionTests
     public async Task The_sidecar_reads_the_subscriptions_with_their_rules_and_dead_letter_topics()
     {
         await using var app = await TestApp.StartAsync(MapSubscriber);
-        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("subscriber", Resources.Folder()) { AppPort = app.Port });
+        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("subscriber", SidecarResources.Folder()) { AppPort = app.Port });
         using var http = new HttpClient { BaseAddress = sidecar.HttpEndpoint };
 
         using var metadata = JsonDocument.Parse(await http.GetStringAsync("v1.0/metadata", Cancellation));

@@ -45,7 +45,7 @@ public sealed class OutboxRelayTests(TestServers servers)
             Deadline);
         var eventId = await Sql.ScalarAsync<Guid>(database, "SELECT id FROM outbox");
 
-        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("order", Resources.Folder(Resources.RedisPubSub("pubsub", redis.ConnectionString)))
+        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("order", SidecarResources.Folder(("pubsub.yaml", SidecarResources.RedisPubSub("pubsub", redis.ConnectionString))))
         {
             HttpPort = sidecarPort,
             AppPort = subscriber.Port,
@@ -72,7 +72,7 @@ public sealed class OutboxRelayTests(TestServers servers)
         var received = new ConcurrentQueue<Guid>();
         await using var subscriber = await StartSubscriberAsync((JsonElement data) => received.Enqueue(data.GetProperty("orderId").GetGuid()));
         await using var sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings("order", Resources.Folder(Resources.RedisPubSub("pubsub", redis.ConnectionString))) { AppPort = subscriber.Port });
+            new SidecarSettings("order", SidecarResources.Folder(("pubsub.yaml", SidecarResources.RedisPubSub("pubsub", redis.ConnectionString)))) { AppPort = subscriber.Port });
         await using var order = await OrderService.StartOrderAsync(database, redis.ConnectionString, sidecar.HttpEndpoint);
 
         var cancelled = new List<Guid>();

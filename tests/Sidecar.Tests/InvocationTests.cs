@@ -8,24 +8,22 @@ namespace CloudScale.Sidecar.Tests;
 /// <summary>Sidecars of apps <c>order</c> (the caller) and <c>booking</c> (in front of an echo app), and the name resolution file that joins them.</summary>
 public sealed class InvocationFixture : IAsyncLifetime
 {
-    private ResourceFolder _resources = null!;
-
     internal string Names { get; } = Path.Combine(Path.GetTempPath(), $"names-{Guid.NewGuid():N}.json");
 
     internal EchoApp Target { get; private set; } = null!;
 
-    internal SidecarProcess Caller { get; private set; } = null!;
+    internal DaprSidecar Caller { get; private set; } = null!;
 
-    internal SidecarProcess Callee { get; private set; } = null!;
+    internal DaprSidecar Callee { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _resources = new ResourceFolder();
+        var resources = SidecarResources.Folder();
         Target = await EchoApp.StartAsync();
         var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["CLOUDSCALE_NAME_RESOLUTION_FILE"] = Names };
-        Callee = await SidecarProcess.StartAsync("booking", _resources.Path, Target.Port, environment);
+        Callee = await Sidecars.StartAsync("booking", resources, Target.Port, environment);
         await File.WriteAllTextAsync(Names, NamesJson("booking"));
-        Caller = await SidecarProcess.StartAsync("order", _resources.Path, environment: environment);
+        Caller = await Sidecars.StartAsync("order", resources, environment: environment);
     }
 
     public async ValueTask DisposeAsync()
@@ -33,13 +31,12 @@ public sealed class InvocationFixture : IAsyncLifetime
         await Caller.DisposeAsync();
         await Callee.DisposeAsync();
         await Target.DisposeAsync();
-        _resources.Dispose();
         File.Delete(Names);
     }
 
     /// <summary>A name resolution file in which every one of <paramref name="appIds"/> resolves to booking's sidecar.</summary>
     internal string NamesJson(params string[] appIds) =>
-        JsonSerializer.Serialize(new { apps = appIds.ToDictionary(id => id, _ => new { httpEndpoint = Callee.Endpoint.ToString() }, StringComparer.Ordinal) });
+        JsonSerializer.Serialize(new { apps = appIds.ToDictionary(id => id, _ => new { httpEndpoint = Callee.HttpEndpoint.ToString() }, StringComparer.Ordinal) });
 }
 
 /// <summary>Invocation from an app through its sidecar and the target's sidecar to the target app.</summary>
@@ -63,7 +60,7 @@ public sealed class InvocationTests(InvocationFixture fixture) : IClassFixture<I
             request.Content = new StringContent("payload", Encoding.UTF8, "text/plain");
         }
 
-        using var response = await fixture.Caller.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await fixture.Caller.Http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(method, response.Headers.GetValues("x-echo-method").Single());
@@ -85,7 +82,7 @@ public sealed class InvocationTests(InvocationFixture fixture) : IClassFixture<I
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/reservations?status=503") { Content = new StringContent("busy") };
         request.Headers.TryAddWithoutValidation("dapr-app-id", "booking");
-        using var response = await fixture.Caller.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await fixture.Caller.Http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("/reservations", response.Headers.GetValues("x-echo-path").Single());
@@ -99,7 +96,7 @@ public sealed class InvocationTests(InvocationFixture fixture) : IClassFixture<I
         var traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1.0/invoke/booking/method/trace");
         request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");
-        using var response = await fixture.Caller.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await fixture.Caller.Http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var received = fixture.Target.ReceivedHeaders.Last()["traceparent"].ToString();
@@ -110,7 +107,7 @@ public sealed class InvocationTests(InvocationFixture fixture) : IClassFixture<I
     [Fact]
     public async Task Unknown_apps_and_missing_app_ids_get_daprs_errors()
     {
-        using var unknown = await fixture.Caller.Client.GetAsync("/v1.0/invoke/nobody/method/x", TestContext.Current.CancellationToken);
+        using var unknown = await fixture.Caller.Http.GetAsync("/v1.0/invoke/nobody/method/x", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.InternalServerError, unknown.StatusCode);
         using (var body = JsonDocument.Parse(await unknown.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)))
         {
@@ -118,7 +115,7 @@ public sealed class InvocationTests(InvocationFixture fixture) : IClassFixture<I
             Assert.Equal("failed to invoke, id: nobody, err: couldn't find service: nobody", body.RootElement.GetProperty("message").GetString());
         }
 
-        using var noAppId = await fixture.Caller.Client.GetAsync("/not-a-route", TestContext.Current.CancellationToken);
+        using var noAppId = await fixture.Caller.Http.GetAsync("/not-a-route", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NotFound, noAppId.StatusCode);
         using var error = JsonDocument.Parse(await noAppId.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal("ERR_DIRECT_INVOKE", error.RootElement.GetProperty("errorCode").GetString());
@@ -131,7 +128,7 @@ public sealed class InvocationTests(InvocationFixture fixture) : IClassFixture<I
         File.SetLastWriteTimeUtc(fixture.Names, DateTime.UtcNow.AddSeconds(5));
 
         // booking2 now resolves, to booking's sidecar, which refuses an app id it does not serve.
-        using var response = await fixture.Caller.Client.GetAsync("/v1.0/invoke/booking2/method/x", TestContext.Current.CancellationToken);
+        using var response = await fixture.Caller.Http.GetAsync("/v1.0/invoke/booking2/method/x", TestContext.Current.CancellationToken);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Contains("app id booking2 is not served by this sidecar", body, StringComparison.Ordinal);

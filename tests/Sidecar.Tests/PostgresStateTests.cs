@@ -13,14 +13,14 @@ public sealed class PostgresStateFixture(TestServers servers) : SidecarFixture("
     private protected override async Task<(string File, string Yaml)[]> ResourcesAsync()
     {
         ConnectionString = await servers.CreateDatabaseAsync();
-        return [("statestore.yaml", ResourceFolder.PostgresStore("pg", ConnectionString))];
+        return [("statestore.yaml", SidecarResources.PostgresStateStore("pg", ConnectionString))];
     }
 }
 
 /// <summary>The state API over <c>state.postgresql</c> v2, through a real sidecar on a real Postgres.</summary>
 public sealed class PostgresStateTests(PostgresStateFixture fixture) : IClassFixture<PostgresStateFixture>
 {
-    private HttpClient Client => fixture.Sidecar.Client;
+    private HttpClient Client => fixture.Sidecar.Http;
 
     private StateStoreClient State => new(Client, "pg");
 

@@ -13,8 +13,8 @@ public sealed class PubSubRedeliveryTests(TestServers servers) : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
     private readonly string _appId = "redeliver-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly List<SidecarProcess> _sidecars = [];
-    private ResourceFolder _resources = null!;
+    private readonly List<DaprSidecar> _sidecars = [];
+    private string _resourcesPath = null!;
     private SubscriberApp _app = null!;
     private ConnectionMultiplexer _redis = null!;
 
@@ -28,7 +28,7 @@ public sealed class PubSubRedeliveryTests(TestServers servers) : IAsyncLifetime
         _redis = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         _app = await SubscriberApp.StartAsync($$"""[{"pubsubname":"pubsub","topic":"{{Topic}}","route":"/work"}]""");
         // processingTimeout as a Go duration, redeliverInterval as milliseconds: the two forms contrib reads.
-        _resources = new ResourceFolder(("pubsub.yaml", ResourceFolder.RedisPubSub("pubsub", redis.ConnectionString,
+        _resourcesPath = SidecarResources.Folder(("pubsub.yaml", SidecarResources.RedisPubSub("pubsub", redis.ConnectionString,
             ("processingTimeout", "2s"), ("redeliverInterval", "200"), ("concurrency", "1"))));
     }
 
@@ -41,7 +41,6 @@ public sealed class PubSubRedeliveryTests(TestServers servers) : IAsyncLifetime
 
         await _app.DisposeAsync();
         await _redis.DisposeAsync();
-        _resources.Dispose();
     }
 
     [Fact]
@@ -60,7 +59,7 @@ public sealed class PubSubRedeliveryTests(TestServers servers) : IAsyncLifetime
     {
         var first = await StartWithFirstDeliveryHangingAsync("once");
 
-        first.Kill();
+        await first.KillAsync();
         Assert.Equal(1, await RedisStreams.PendingAsync(Redis, Topic, _appId));
         await StartSidecarAsync();
 
@@ -72,7 +71,7 @@ public sealed class PubSubRedeliveryTests(TestServers servers) : IAsyncLifetime
     {
         var first = await StartWithFirstDeliveryHangingAsync("one", "two", "three");
 
-        using (var shutdown = await first.Client.PostAsync("/v1.0/shutdown", null, TestContext.Current.CancellationToken))
+        using (var shutdown = await first.Http.PostAsync("/v1.0/shutdown", null, TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.NoContent, shutdown.StatusCode);
         }
@@ -86,7 +85,7 @@ public sealed class PubSubRedeliveryTests(TestServers servers) : IAsyncLifetime
     }
 
     /// <summary>Starts a sidecar, publishes <paramref name="texts"/> and returns once the first is hanging in the app's handler.</summary>
-    private async Task<SidecarProcess> StartWithFirstDeliveryHangingAsync(params string[] texts)
+    private async Task<DaprSidecar> StartWithFirstDeliveryHangingAsync(params string[] texts)
     {
         // The first delivery hangs until its request is aborted; every later one succeeds.
         _app.Route("/work", async (delivery, aborted) =>
@@ -101,7 +100,7 @@ public sealed class PubSubRedeliveryTests(TestServers servers) : IAsyncLifetime
         var sidecar = await StartSidecarAsync();
         foreach (var text in texts)
         {
-            using var response = await sidecar.Client.PostAsync($"/v1.0/publish/pubsub/{Topic}", new StringContent(text), TestContext.Current.CancellationToken);
+            using var response = await sidecar.Http.PostAsync($"/v1.0/publish/pubsub/{Topic}", new StringContent(text), TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         }
 
@@ -118,9 +117,9 @@ public sealed class PubSubRedeliveryTests(TestServers servers) : IAsyncLifetime
         Assert.Equal(2, _app.At("/work").Count(delivery => delivery.EventId == interrupted.EventId));
     }
 
-    private async Task<SidecarProcess> StartSidecarAsync()
+    private async Task<DaprSidecar> StartSidecarAsync()
     {
-        var sidecar = await SidecarProcess.StartAsync(_appId, _resources.Path, _app.Port);
+        var sidecar = await Sidecars.StartAsync(_appId, _resourcesPath, _app.Port);
         _sidecars.Add(sidecar);
         return sidecar;
     }

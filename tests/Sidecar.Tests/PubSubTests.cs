@@ -42,7 +42,7 @@ public sealed class PubSubFixture(TestServers servers) : RedisSidecarFixture(ser
 
     private protected override (string File, string Yaml)[] Resources(string redisHost) =>
     [
-        ("pubsub.yaml", ResourceFolder.RedisPubSub("pubsub", redisHost)),
+        ("pubsub.yaml", SidecarResources.RedisPubSub("pubsub", redisHost)),
         ("resiliency.yaml", """
             apiVersion: dapr.io/v1alpha1
             kind: Resiliency
@@ -102,7 +102,7 @@ public sealed class PubSubTests(PubSubFixture fixture) : IClassFixture<PubSubFix
 
     private SubscriberApp App => fixture.App!;
 
-    private HttpClient Client => fixture.Sidecar.Client;
+    private HttpClient Client => fixture.Sidecar.Http;
 
     private IDatabase Redis => fixture.Redis;
 

@@ -20,8 +20,8 @@ public sealed class RedisDataLayoutFixture(TestServers servers) : RedisSidecarFi
 
     private protected override (string File, string Yaml)[] Resources(string redisHost) =>
     [
-        ("statestore.yaml", ResourceFolder.RedisState("statestore", redisHost)),
-        ("pubsub.yaml", ResourceFolder.RedisPubSub("pubsub", redisHost, ("maxLenApprox", "1000"))),
+        ("statestore.yaml", SidecarResources.RedisStateStore("statestore", redisHost)),
+        ("pubsub.yaml", SidecarResources.RedisPubSub("pubsub", redisHost, ("maxLenApprox", "1000"))),
     ];
 }
 
@@ -36,7 +36,7 @@ public sealed class RedisDataLayoutTests(RedisDataLayoutFixture fixture) : IClas
     [Fact]
     public async Task A_state_key_is_a_hash_of_data_and_version_plus_first_write_after_a_first_write_save()
     {
-        var state = new StateStoreClient(fixture.Sidecar.Client, "statestore");
+        var state = new StateStoreClient(fixture.Sidecar.Http, "statestore");
         await state.SaveAsync("""[{"key":"order","value":{"b":2,"a":"<x>"},"options":{"concurrency":"first-write"}},{"key":"plain","value":[1.5,true]}]""", HttpStatusCode.NoContent);
 
         Assert.Equal("hash", (await Redis.ExecuteAsync("TYPE", [$"{fixture.AppId}||order"], TestContext.Current.CancellationToken)).ToString());
@@ -55,12 +55,12 @@ public sealed class RedisDataLayoutTests(RedisDataLayoutFixture fixture) : IClas
     public async Task A_stream_entry_has_data_and_metadata_and_the_app_reads_through_a_consumer_group_named_after_it()
     {
         var topic = fixture.Topic;
-        using (var published = await fixture.Sidecar.Client.PostAsync($"/v1.0/publish/pubsub/{topic}?metadata.ttlInSeconds=60&metadata.note=%3Cx%3E", StateStoreClient.Json("""{"n":1}"""), TestContext.Current.CancellationToken))
+        using (var published = await fixture.Sidecar.Http.PostAsync($"/v1.0/publish/pubsub/{topic}?metadata.ttlInSeconds=60&metadata.note=%3Cx%3E", StateStoreClient.Json("""{"n":1}"""), TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.NoContent, published.StatusCode);
         }
 
-        using (var bulk = await fixture.Sidecar.Client.PostAsync($"/v1.0/publish/bulk/pubsub/{topic}", StateStoreClient.Json("""[{"entryId":"1","event":{"n":2},"contentType":"application/json"}]"""), TestContext.Current.CancellationToken))
+        using (var bulk = await fixture.Sidecar.Http.PostAsync($"/v1.0/publish/bulk/pubsub/{topic}", StateStoreClient.Json("""[{"entryId":"1","event":{"n":2},"contentType":"application/json"}]"""), TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.NoContent, bulk.StatusCode);
         }

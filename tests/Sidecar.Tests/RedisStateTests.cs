@@ -10,8 +10,8 @@ public sealed class RedisStateFixture(TestServers servers) : RedisSidecarFixture
 {
     private protected override (string File, string Yaml)[] Resources(string redisHost) =>
     [
-        ("redis.yaml", ResourceFolder.RedisState("redis", redisHost)),
-        ("cache.yaml", ResourceFolder.RedisState("cache", redisHost, ("ttlInSeconds", "3600"), ("keyPrefix", "name"))),
+        ("redis.yaml", SidecarResources.RedisStateStore("redis", redisHost)),
+        ("cache.yaml", SidecarResources.RedisStateStore("cache", redisHost, ("ttlInSeconds", "3600"), ("keyPrefix", "name"))),
     ];
 }
 
@@ -21,9 +21,9 @@ public sealed class RedisStateFixture(TestServers servers) : RedisSidecarFixture
 /// </summary>
 public sealed class RedisStateTests(RedisStateFixture fixture) : IClassFixture<RedisStateFixture>
 {
-    private StateStoreClient State => new(fixture.Sidecar.Client, "redis");
+    private StateStoreClient State => new(fixture.Sidecar.Http, "redis");
 
-    private StateStoreClient Cache => new(fixture.Sidecar.Client, "cache");
+    private StateStoreClient Cache => new(fixture.Sidecar.Http, "cache");
 
     private IDatabase Redis => fixture.Redis;
 
@@ -165,6 +165,6 @@ public sealed class RedisStateTests(RedisStateFixture fixture) : IClassFixture<R
         (await DaprAssert.ErrorAsync(await State.PostAsync("", """[{"key":"a||b","value":1}]"""), HttpStatusCode.BadRequest, "ERR_MALFORMED_REQUEST", "input key/keyPrefix 'a||b' can't contain '||'")).Dispose();
         (await DaprAssert.ErrorAsync(await State.PostAsync("", """[{"value":1}]"""), HttpStatusCode.BadRequest, "ERR_MALFORMED_REQUEST", "\"key\" is a required field")).Dispose();
         (await DaprAssert.ErrorAsync(await State.PostAsync("", """[{"key":"k","value":1,"metadata":{"ttlInSeconds":"soon"}}]"""), HttpStatusCode.InternalServerError, "ERR_STATE_SAVE")).Dispose();
-        (await DaprAssert.ErrorAsync(await new StateStoreClient(fixture.Sidecar.Client, "nope").GetAsync("k"), HttpStatusCode.BadRequest, "ERR_STATE_STORE_NOT_FOUND", "state store nope is not found")).Dispose();
+        (await DaprAssert.ErrorAsync(await new StateStoreClient(fixture.Sidecar.Http, "nope").GetAsync("k"), HttpStatusCode.BadRequest, "ERR_STATE_STORE_NOT_FOUND", "state store nope is not found")).Dispose();
     }
 }

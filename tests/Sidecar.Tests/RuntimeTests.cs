@@ -11,36 +11,36 @@ public sealed class RuntimeTests
     [Fact]
     public async Task Api_token_is_required_except_on_get_healthz()
     {
-        using var resources = new ResourceFolder();
-        await using var sidecar = await SidecarProcess.StartAsync("tokens", resources.Path, environment: new Dictionary<string, string>(StringComparer.Ordinal) { ["DAPR_API_TOKEN"] = "s3cret" });
+        var resources = SidecarResources.Folder();
+        await using var sidecar = await Sidecars.StartAsync("tokens", resources, environment: new Dictionary<string, string>(StringComparer.Ordinal) { ["DAPR_API_TOKEN"] = "s3cret" });
 
-        using var metadata = await sidecar.Client.GetAsync("/v1.0/metadata", TestContext.Current.CancellationToken);
+        using var metadata = await sidecar.Http.GetAsync("/v1.0/metadata", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Unauthorized, metadata.StatusCode);
         Assert.Equal("invalid api token", (await metadata.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Trim());
 
-        using var outbound = await sidecar.Client.GetAsync("/v1.0/healthz/outbound", TestContext.Current.CancellationToken);
+        using var outbound = await sidecar.Http.GetAsync("/v1.0/healthz/outbound", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NoContent, outbound.StatusCode);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1.0/metadata");
         request.Headers.TryAddWithoutValidation("dapr-api-token", "s3cret");
-        using var authorised = await sidecar.Client.SendAsync(request, TestContext.Current.CancellationToken);
+        using var authorised = await sidecar.Http.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, authorised.StatusCode);
     }
 
     [Fact]
     public async Task Metadata_describes_the_sidecar_and_shutdown_stops_it()
     {
-        using var resources = new ResourceFolder();
-        var sidecar = await SidecarProcess.StartAsync("meta", resources.Path);
+        var resources = SidecarResources.Folder();
+        var sidecar = await Sidecars.StartAsync("meta", resources);
         await using (sidecar)
         {
-            using var put = await sidecar.Client.PutAsync("/v1.0/metadata/color", new StringContent("blue"), TestContext.Current.CancellationToken);
+            using var put = await sidecar.Http.PutAsync("/v1.0/metadata/color", new StringContent("blue"), TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
-            using var metadata = JsonDocument.Parse(await sidecar.Client.GetStringAsync("/v1.0/metadata", TestContext.Current.CancellationToken));
+            using var metadata = JsonDocument.Parse(await sidecar.Http.GetStringAsync("/v1.0/metadata", TestContext.Current.CancellationToken));
             Assert.Equal("meta", metadata.RootElement.GetProperty("id").GetString());
             Assert.Equal("blue", metadata.RootElement.GetProperty("extended").GetProperty("color").GetString());
 
-            using var shutdown = await sidecar.Client.PostAsync("/v1.0/shutdown", null, TestContext.Current.CancellationToken);
+            using var shutdown = await sidecar.Http.PostAsync("/v1.0/shutdown", null, TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.NoContent, shutdown.StatusCode);
             await Poll.UntilAsync(() => !ProcessInfo.IsRunning(sidecar.ProcessId), TimeSpan.FromSeconds(10));
         }
@@ -49,20 +49,20 @@ public sealed class RuntimeTests
     [Fact]
     public async Task Starts_in_well_under_a_second()
     {
-        using var resources = new ResourceFolder();
+        var resources = SidecarResources.Folder();
         var stopwatch = Stopwatch.StartNew();
-        await using var sidecar = await SidecarProcess.StartAsync("fast", resources.Path);
+        await using var sidecar = await Sidecars.StartAsync("fast", resources);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(3), $"took {stopwatch.Elapsed}");
     }
 
     [Fact]
     public async Task Bad_arguments_and_invalid_yaml_stop_start_up_naming_file_and_field()
     {
-        var (exitCode, output) = await SidecarProcess.RunToExitAsync("--dapr-http-port", "3500");
+        var (exitCode, output) = await Sidecars.RunToExitAsync("--dapr-http-port", "3500");
         Assert.NotEqual(0, exitCode);
         Assert.Contains("--app-id is required", output, StringComparison.Ordinal);
 
-        using var resources = new ResourceFolder(("bad.yaml", """
+        var resources = SidecarResources.Folder(("bad.yaml", """
             apiVersion: dapr.io/v1alpha1
             kind: Component
             metadata:
@@ -71,11 +71,11 @@ public sealed class RuntimeTests
               type: state.mongodb
               version: v1
             """));
-        (exitCode, output) = await SidecarProcess.RunToExitAsync("--app-id", "x", "--resources-path", resources.Path);
+        (exitCode, output) = await Sidecars.RunToExitAsync("--app-id", "x", "--resources-path", resources);
         Assert.NotEqual(0, exitCode);
         Assert.Contains("bad.yaml: spec.type: 'state.mongodb' is not supported", output, StringComparison.Ordinal);
 
-        using var subscription = new ResourceFolder(("sub.yaml", """
+        var subscription = SidecarResources.Folder(("sub.yaml", """
             apiVersion: dapr.io/v2alpha1
             kind: Subscription
             metadata:
@@ -88,7 +88,7 @@ public sealed class RuntimeTests
                 - match: event.type.startsWith("x")
                   path: /x
             """));
-        (exitCode, output) = await SidecarProcess.RunToExitAsync("--app-id", "x", "--resources-path", subscription.Path);
+        (exitCode, output) = await Sidecars.RunToExitAsync("--app-id", "x", "--resources-path", subscription);
         Assert.NotEqual(0, exitCode);
         Assert.Contains("sub.yaml: spec.routes.rules[0].match:", output, StringComparison.Ordinal);
     }
@@ -96,7 +96,7 @@ public sealed class RuntimeTests
     [Fact]
     public async Task Components_scoped_to_other_apps_are_not_loaded()
     {
-        using var resources = new ResourceFolder(("scoped.yaml", """
+        var resources = SidecarResources.Folder(("scoped.yaml", """
             apiVersion: dapr.io/v1alpha1
             kind: Component
             metadata:
@@ -107,8 +107,8 @@ public sealed class RuntimeTests
             scopes:
             - another-app
             """));
-        await using var sidecar = await SidecarProcess.StartAsync("scoped", resources.Path);
-        using var response = await sidecar.Client.GetAsync("/v1.0/state/elsewhere/k", TestContext.Current.CancellationToken);
+        await using var sidecar = await Sidecars.StartAsync("scoped", resources);
+        using var response = await sidecar.Http.GetAsync("/v1.0/state/elsewhere/k", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Contains("ERR_STATE_STORE_NOT_CONFIGURED", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }

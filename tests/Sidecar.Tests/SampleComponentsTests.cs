@@ -17,9 +17,9 @@ public sealed class SampleComponentsTests
             ["REDIS_HOST"] = $"{redis.Host}:{redis.Port}",
             ["REDIS_PASSWORD"] = redis.Password!,
         };
-        await using var sidecar = await SidecarProcess.StartAsync("sample", Path.Combine(SidecarProcess.RepositoryRoot, "components"), environment: environment);
+        await using var sidecar = await Sidecars.StartAsync("sample", Path.Combine(Sidecars.RepositoryRoot, "components"), environment: environment);
 
-        using (var metadata = JsonDocument.Parse(await sidecar.Client.GetStringAsync("/v1.0/metadata", TestContext.Current.CancellationToken)))
+        using (var metadata = JsonDocument.Parse(await sidecar.Http.GetStringAsync("/v1.0/metadata", TestContext.Current.CancellationToken)))
         {
             var components = metadata.RootElement.GetProperty("components").EnumerateArray()
                 .ToDictionary(component => component.GetProperty("name").GetString()!, component => component.GetProperty("type").GetString(), StringComparer.Ordinal);
@@ -27,10 +27,10 @@ public sealed class SampleComponentsTests
             Assert.Equal("pubsub.redis", components["pubsub"]);
         }
 
-        var state = new StateStoreClient(sidecar.Client, "statestore");
+        var state = new StateStoreClient(sidecar.Http, "statestore");
         await state.SaveAsync("""[{"key":"k","value":"v"}]""", HttpStatusCode.NoContent);
         Assert.Equal("\"v\"", await state.GetStringAsync("k"));
-        using (var published = await sidecar.Client.PostAsync("/v1.0/publish/pubsub/sample", StateStoreClient.Json("{}"), TestContext.Current.CancellationToken))
+        using (var published = await sidecar.Http.PostAsync("/v1.0/publish/pubsub/sample", StateStoreClient.Json("{}"), TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.NoContent, published.StatusCode);
         }

@@ -9,19 +9,16 @@ namespace CloudScale.Sidecar.Tests;
 /// </summary>
 public abstract class SidecarFixture(string appId) : IAsyncLifetime
 {
-    private ResourceFolder? _resources;
-
     internal string AppId { get; } = appId;
 
-    internal SidecarProcess Sidecar { get; private set; } = null!;
+    internal DaprSidecar Sidecar { get; private set; } = null!;
 
     internal SubscriberApp? App { get; private set; }
 
     public async ValueTask InitializeAsync()
     {
         App = await StartAppAsync();
-        _resources = new ResourceFolder(await ResourcesAsync());
-        Sidecar = await SidecarProcess.StartAsync(AppId, _resources.Path, App?.Port);
+        Sidecar = await Sidecars.StartAsync(AppId, SidecarResources.Folder(await ResourcesAsync()), App?.Port);
     }
 
     public async ValueTask DisposeAsync()
@@ -32,7 +29,6 @@ public abstract class SidecarFixture(string appId) : IAsyncLifetime
             await App.DisposeAsync();
         }
 
-        _resources?.Dispose();
         await DisposeMoreAsync();
         GC.SuppressFinalize(this);
     }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
-using CloudScale.Workflow.RealSidecar;
+using CloudScale.Testing;
 
 namespace CloudScale.Workflow.Tests.Crashes;
 

@@ -29,12 +29,12 @@ public sealed class ProcessCrashTests(TestServers servers)
         var started = await Task.WhenAll(PostgresStateSidecar.StartAsync(AppId, database), PostgresStateSidecar.StartAsync(AppId, database));
         await using var first = started[0];
         await using var second = started[1];
-        PostgresStateSidecar[] sidecars = [first, second];
-        using var store = new DaprStateWorkflowStore(sidecars[0].Endpoint, apiToken: null, PostgresStateSidecar.StoreName, partitionCount: 16, TimeProvider.System, NullLoggerFactory.Instance);
+        DaprSidecar[] sidecars = [first, second];
+        using var store = new DaprStateWorkflowStore(sidecars[0].HttpEndpoint, apiToken: null, PostgresStateSidecar.StoreName, partitionCount: 16, TimeProvider.System, NullLoggerFactory.Instance);
         await using var services = new ServiceCollection().AddSingleton<IWorkflowStore>(store).AddDaprWorkflow(_ => { }).BuildServiceProvider();
         var client = services.GetRequiredService<DaprWorkflowClient>();
         await using var observations = NpgsqlDataSource.Create(database);
-        var replicas = sidecars.Select(sidecar => HostReplica.Start(sidecar.Port, database)).ToArray();
+        var replicas = sidecars.Select(sidecar => HostReplica.Start(sidecar.Settings.HttpPort, database)).ToArray();
         try
         {
             // The kills begin while instances are still being scheduled, so that they land in the thick of the work.
@@ -104,7 +104,7 @@ public sealed class ProcessCrashTests(TestServers servers)
     /// random point between 5 % and 75 % of all of them. Moments tied to progress rather than to the clock land in the
     /// thick of the work on a machine of any speed. Returns how many kills there were.
     /// </summary>
-    private static async Task<int> KillAtRandomAsync(TrackedProcess[] replicas, PostgresStateSidecar[] sidecars, string database, NpgsqlDataSource observations)
+    private static async Task<int> KillAtRandomAsync(TrackedProcess[] replicas, DaprSidecar[] sidecars, string database, NpgsqlDataSource observations)
     {
         var seed = Environment.TickCount;
         var random = new Random(seed);
@@ -121,7 +121,7 @@ public sealed class ProcessCrashTests(TestServers servers)
             Assert.True(runs < totalRuns, $"the work was done ({runs} runs) before the kill planned at {killPoint}");
             var victim = random.Next(replicas.Length);
             await replicas[victim].DisposeAsync();
-            replicas[victim] = HostReplica.Start(sidecars[victim].Port, database);
+            replicas[victim] = HostReplica.Start(sidecars[victim].Settings.HttpPort, database);
         }
 
         return killPoints.Length;

@@ -12,14 +12,14 @@ public sealed class DaprStateStoreScenarios(DaprStateStoreScenarios.Sidecar side
     /// <summary>One sidecar with a <c>state.postgresql</c> component over a fresh database, for the whole class.</summary>
     public sealed class Sidecar(TestServers servers) : IAsyncLifetime
     {
-        private PostgresStateSidecar? _process;
+        private DaprSidecar? _process;
 
         public DaprStateWorkflowStore Store { get; private set; } = null!;
 
         public async ValueTask InitializeAsync()
         {
             _process = await PostgresStateSidecar.StartAsync("workflow-scenarios", await servers.CreateDatabaseAsync());
-            Store = new DaprStateWorkflowStore(_process.Endpoint, apiToken: null, PostgresStateSidecar.StoreName, partitionCount: 16, TimeProvider.System, NullLoggerFactory.Instance);
+            Store = new DaprStateWorkflowStore(_process.HttpEndpoint, apiToken: null, PostgresStateSidecar.StoreName, partitionCount: 16, TimeProvider.System, NullLoggerFactory.Instance);
         }
 
         public async ValueTask DisposeAsync()

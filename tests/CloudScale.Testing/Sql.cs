@@ -1,9 +1,10 @@
 using Npgsql;
+using Xunit;
 
-namespace CloudScale.Booking.Tests;
+namespace CloudScale.Testing;
 
 /// <summary>Direct reads and writes of a test database, to observe what the service stored (or to tamper with it).</summary>
-internal static class Sql
+public static class Sql
 {
     public static async Task<T> ScalarAsync<T>(string database, string sql, params (string Name, object Value)[] parameters)
     {

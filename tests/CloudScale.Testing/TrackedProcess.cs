@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using CloudScale.Testing;
 
-namespace CloudScale.Workflow.RealSidecar;
+namespace CloudScale.Testing;
 
 /// <summary>
 /// A child process registered with the test servers' reaper (so that a crashed run leaves none behind), its console
@@ -13,15 +12,20 @@ public sealed class TrackedProcess : IAsyncDisposable
     private static int _instances;
 
     private readonly Process _process;
-    private readonly string _trackingName;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private TrackedProcess(Process process, string trackingName)
+    private TrackedProcess(Process process, string name)
     {
         _process = process;
-        _trackingName = trackingName;
+        Name = name;
     }
 
+    /// <summary>What the reaper knows it by, unique in this test run.</summary>
+    public string Name { get; }
+
+    public int Id => _process.Id;
+
+    /// <summary>Every line it has written to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', _output);
 
     public bool HasExited => _process.HasExited;
@@ -36,8 +40,8 @@ public sealed class TrackedProcess : IAsyncDisposable
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
-        var tracked = new TrackedProcess(process, $"{name}-{Environment.ProcessId}-{Interlocked.Increment(ref _instances)}");
-        TestServerRoot.Shared.Track(tracked._trackingName, process.Id);
+        var tracked = new TrackedProcess(process, $"{name}-{Interlocked.Increment(ref _instances)}");
+        TestServerRoot.Shared.Track(tracked.Name, process.Id);
         process.OutputDataReceived += (_, line) => tracked.Keep(line.Data);
         process.ErrorDataReceived += (_, line) => tracked.Keep(line.Data);
         process.BeginOutputReadLine();
@@ -45,11 +49,21 @@ public sealed class TrackedProcess : IAsyncDisposable
         return tracked;
     }
 
+    /// <summary>Polls <paramref name="ready"/> until it holds; fails early, with the output, if the process exits.</summary>
+    public Task WaitUntilAsync(Func<Task<bool>> ready, TimeSpan deadline) =>
+        Poll.UntilAsync(
+            async () => HasExited ? throw new InvalidOperationException($"{Name} exited with code {ExitCode}:\n{Output}") : await ready(),
+            deadline,
+            () => $"{Name} output:\n{Output}");
+
+    /// <summary>Waits until the process ends by itself, and its output has been read to the end.</summary>
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
     public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
-            _process.Kill();
+            _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
     }
@@ -57,7 +71,7 @@ public sealed class TrackedProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
-        TestServerRoot.Shared.Untrack(_trackingName);
+        TestServerRoot.Shared.Untrack(Name);
         _process.Dispose();
     }
 
