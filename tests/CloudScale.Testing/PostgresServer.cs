@@ -12,20 +12,22 @@ namespace CloudScale.Testing;
 public sealed class PostgresServer : IAsyncDisposable
 {
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(15);
+    private static readonly string? RunAsUser = string.Equals(Environment.UserName, "root", StringComparison.Ordinal) ? "postgres" : null;
+
+    // initdb takes a second or more on a small machine; every server of a test process copies one cluster made once.
+    private static readonly Lazy<Task<ClusterTemplate>> Template = new(CreateTemplateAsync);
     private static int _instances;
     private readonly string _name;
     private readonly string _directory;
-    private readonly string? _runAsUser;
     private ServerProcess? _process;
     private int _databases;
 
-    private PostgresServer()
+    private PostgresServer(ClusterTemplate template)
     {
         _name = $"postgres-{Interlocked.Increment(ref _instances)}";
         _directory = TestServerRoot.Shared.CreateDirectory(_name);
-        _runAsUser = string.Equals(Environment.UserName, "root", StringComparison.Ordinal) ? "postgres" : null;
         Port = LoopbackPorts.Free();
-        Password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+        Password = template.Password;
     }
 
     public string Host { get; } = "127.0.0.1";
@@ -47,8 +49,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public static async Task<PostgresServer> StartNewAsync()
     {
-        var server = new PostgresServer();
-        await server.InitializeClusterAsync();
+        var template = await Template.Value;
+        var server = new PostgresServer(template);
+        await server.CopyClusterAsync(template);
         await server.StartAsync();
         return server;
     }
@@ -68,7 +71,7 @@ public sealed class PostgresServer : IAsyncDisposable
             // Throwaway data: durability costs time and buys nothing here.
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
         ];
-        _process = ServerProcess.Start(_name, LogFile, _runAsUser, Path.Combine(Prerequisites.PostgresBinDirectory(), "postgres"), arguments);
+        _process = ServerProcess.Start(_name, LogFile, RunAsUser, Path.Combine(Prerequisites.PostgresBinDirectory(), "postgres"), arguments);
         await _process.WaitUntilReadyAsync(CanQueryAsync, StartDeadline, LogFile);
     }
 
@@ -107,27 +110,42 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
-    private async Task InitializeClusterAsync()
+    private async Task CopyClusterAsync(ClusterTemplate template)
     {
-        if (_runAsUser is not null)
-        {
-            await RunAsync("/bin/chown", [$"{_runAsUser}:", _directory], asUser: null);
-        }
+        await ChownToServerUserAsync(_directory);
+        // cp -a as the server's user keeps the 0700 modes and the ownership postgres insists on.
+        await RunAsync("/bin/cp", ["-a", template.DataDirectory, DataDirectory], RunAsUser);
+    }
 
-        var passwordFile = Path.Combine(_directory, "pwfile");
-        await File.WriteAllTextAsync(passwordFile, Password);
+    private static async Task<ClusterTemplate> CreateTemplateAsync()
+    {
+        var directory = TestServerRoot.Shared.CreateDirectory("postgres-template");
+        await ChownToServerUserAsync(directory);
+        var template = new ClusterTemplate(Path.Combine(directory, "data"), Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant());
+        var passwordFile = Path.Combine(directory, "pwfile");
+        await File.WriteAllTextAsync(passwordFile, template.Password);
         try
         {
             await RunAsync(Path.Combine(Prerequisites.PostgresBinDirectory(), "initdb"),
             [
-                "-D", DataDirectory, "-U", UserName, "--pwfile", passwordFile,
+                "-D", template.DataDirectory, "-U", "postgres", "--pwfile", passwordFile,
                 "--auth-local=trust", "--auth-host=scram-sha-256",
                 "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
-            ], _runAsUser);
+            ], RunAsUser);
         }
         finally
         {
             File.Delete(passwordFile);
+        }
+
+        return template;
+    }
+
+    private static async Task ChownToServerUserAsync(string directory)
+    {
+        if (RunAsUser is not null)
+        {
+            await RunAsync("/bin/chown", [$"{RunAsUser}:", directory], asUser: null);
         }
     }
 
@@ -169,4 +187,6 @@ public sealed class PostgresServer : IAsyncDisposable
         await using var command = new NpgsqlCommand("SELECT 1", connection);
         return (int)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
     }
+
+    private sealed record ClusterTemplate(string DataDirectory, string Password);
 }

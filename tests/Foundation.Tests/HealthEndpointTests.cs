@@ -34,7 +34,7 @@ public sealed class HealthEndpointTests
 
         var unhealthy = await Poll.UntilAsync(() => TimedGetAsync(client, "/health"), result => result.Status == HttpStatusCode.ServiceUnavailable, Deadline);
         Assert.Equal("Unhealthy", CheckStatus(unhealthy.Body, "bookingdb"));
-        Assert.True(unhealthy.Elapsed < TimeSpan.FromSeconds(3), $"/health took {unhealthy.Elapsed} with a 1 s check timeout.");
+        Assert.True(unhealthy.Elapsed < TimeSpan.FromSeconds(5), $"/health took {unhealthy.Elapsed} with a 1 s check timeout.");
         Assert.DoesNotContain(postgres.Password, unhealthy.Body, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive", TestContext.Current.CancellationToken)).StatusCode);
 
@@ -58,7 +58,7 @@ public sealed class HealthEndpointTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, result.Status);
         Assert.Equal("Unhealthy", CheckStatus(result.Body, "hangs"));
-        Assert.True(result.Elapsed < TimeSpan.FromSeconds(3), $"/health took {result.Elapsed} with a 1 s check timeout.");
+        Assert.True(result.Elapsed < TimeSpan.FromSeconds(5), $"/health took {result.Elapsed} with a 1 s check timeout.");
         var alive = await service.Client.GetAsync("/alive", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
         Assert.Null(CheckStatus(await alive.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), "hangs"));

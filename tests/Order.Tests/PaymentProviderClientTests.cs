@@ -25,7 +25,8 @@ public sealed class PaymentProviderClientTests
                 Interlocked.Increment(ref requests);
                 await next(context);
             }));
-        // Order's registration, with a breaker that opens after 4 calls at 50 % failures and tries again after 0.5 s.
+        // Order's registration, with a breaker that opens after 4 calls at 50 % failures and tries again after 3 s (long
+        // enough that a stalled machine cannot reach the trial call before the test has seen the breaker refuse).
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(StringComparer.Ordinal)
         {
@@ -33,7 +34,7 @@ public sealed class PaymentProviderClientTests
             [$"{PaymentProviderRegistration.ResilienceSection}:Retry:MaxRetryAttempts"] = "2",
             [$"{PaymentProviderRegistration.ResilienceSection}:Retry:Delay"] = "00:00:00.010",
             [$"{PaymentProviderRegistration.ResilienceSection}:CircuitBreaker:MinimumThroughput"] = "4",
-            [$"{PaymentProviderRegistration.ResilienceSection}:CircuitBreaker:BreakDuration"] = "00:00:00.500",
+            [$"{PaymentProviderRegistration.ResilienceSection}:CircuitBreaker:BreakDuration"] = "00:00:03",
         });
         builder.AddServiceDefaults();
         builder.AddPaymentProvider();
@@ -69,7 +70,7 @@ public sealed class PaymentProviderClientTests
                 }
             },
             accepted => accepted is not null,
-            TimeSpan.FromSeconds(10));
+            TimeSpan.FromSeconds(15));
         Assert.Equal(orderId, (await payments.GetAsync(accepted!.PaymentId, Cancellation)).OrderId);
     }
 }

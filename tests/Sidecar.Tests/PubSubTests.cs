@@ -342,9 +342,9 @@ public sealed class PubSubTests(PubSubFixture fixture) : IClassFixture<PubSubFix
         return Assert.Single(App.At(path));
     }
 
-    /// <summary>Waits until this app's consumer group has acknowledged everything it read from <paramref name="topic"/>.</summary>
+    /// <summary>Waits until this app's consumer group has read everything published to <paramref name="topic"/> and acknowledged it.</summary>
     private Task AcknowledgedAsync(string topic) =>
-        Poll.UntilAsync(async () => await RedisStreams.PendingAsync(Redis, topic, fixture.AppId) == 0, Deadline, Describe);
+        Poll.UntilAsync(() => RedisStreams.AllReadAndAcknowledgedAsync(Redis, topic, fixture.AppId), Deadline, Describe);
 
     private List<Delivery> DeadLettered(string originalTopic) => [.. App.At("/dead").Where(delivery => delivery.Topic == originalTopic)];
 

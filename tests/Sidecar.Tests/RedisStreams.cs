@@ -16,6 +16,21 @@ internal static class RedisStreams
     public static async Task<long> PendingAsync(IDatabase redis, string stream, string group) =>
         (await redis.StreamPendingAsync(stream, group, TestContext.Current.CancellationToken)).PendingMessageCount;
 
+    /// <summary>
+    /// Whether <paramref name="group"/> has read up to the stream's newest entry and acknowledged everything it read. No
+    /// pending entries alone is also true before the subscriber has read a new entry at all.
+    /// </summary>
+    public static async Task<bool> AllReadAndAcknowledgedAsync(IDatabase redis, string stream, string group)
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var newest = await redis.ExecuteAsync("XREVRANGE", [stream, "+", "-", "COUNT", "1"], cancellationToken);
+        var groupInfo = (await redis.ExecuteAsync("XINFO", ["GROUPS", stream], cancellationToken)).Items
+            .Select(fields => Enumerable.Range(0, fields.Length / 2).ToDictionary(pair => fields[2 * pair].ToString(), pair => fields[(2 * pair) + 1].ToString(), StringComparer.Ordinal))
+            .SingleOrDefault(fields => fields["name"] == group);
+        return newest.Length == 1 && groupInfo is not null
+            && groupInfo["last-delivered-id"] == newest[0][0].ToString() && groupInfo["pending"] == "0";
+    }
+
     private static IEnumerable<(string, byte[])> Pairs(RedisResult fields)
     {
         for (var index = 0; index + 1 < fields.Length; index += 2)

@@ -5,7 +5,11 @@ using CloudScale.Testing;
 
 namespace CloudScale.Sidecar.Tests;
 
-/// <summary>Command line, resource validation, API token, metadata, health and shutdown.</summary>
+/// <summary>
+/// Command line, resource validation, API token, metadata, health and shutdown. Runs after the other classes, not beside
+/// them, so that the start-up time it measures is the sidecar's and not the other classes' load.
+/// </summary>
+[Collection(nameof(RuntimeTests))]
 public sealed class RuntimeTests
 {
     [Fact]
@@ -113,3 +117,6 @@ public sealed class RuntimeTests
         Assert.Contains("ERR_STATE_STORE_NOT_CONFIGURED", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 }
+
+[CollectionDefinition(nameof(RuntimeTests), DisableParallelization = true)]
+public sealed class RunsAlone;

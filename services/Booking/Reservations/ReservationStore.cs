@@ -18,7 +18,26 @@ internal sealed class ReservationStore(NpgsqlDataSource dataSource, IOptions<Boo
         expires_at
         """;
 
+    // Concurrent inserts checked against one exclusion constraint can wait on each other, and Postgres then aborts one
+    // of them as a deadlock (40P01); run again, it meets the winner's committed row and is refused as unavailable.
+    private const int HoldAttempts = 5;
+
     public async Task<HoldOutcome> HoldAsync(Hold hold, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await HoldOnceAsync(hold, cancellationToken);
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < HoldAttempts)
+            {
+                // Nothing of the aborted transaction remains; the next attempt starts afresh.
+            }
+        }
+    }
+
+    private async Task<HoldOutcome> HoldOnceAsync(Hold hold, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
