@@ -11,6 +11,7 @@ namespace CloudScale.Testing;
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
+    private const string SuperUser = "postgres";
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(15);
     private static readonly string? RunAsUser = string.Equals(Environment.UserName, "root", StringComparison.Ordinal) ? "postgres" : null;
 
@@ -34,7 +35,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public int Port { get; }
 
-    public string UserName { get; } = "postgres";
+    public string UserName { get; } = SuperUser;
 
     public string Password { get; }
 
@@ -128,7 +129,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             await RunAsync(Path.Combine(Prerequisites.PostgresBinDirectory(), "initdb"),
             [
-                "-D", template.DataDirectory, "-U", "postgres", "--pwfile", passwordFile,
+                "-D", template.DataDirectory, "-U", SuperUser, "--pwfile", passwordFile,
                 "--auth-local=trust", "--auth-host=scram-sha-256",
                 "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
             ], RunAsUser);

@@ -54,11 +54,17 @@ public static class SidecarResources
     public static string NameResolutionFile(IReadOnlyDictionary<string, Uri> sidecarsByAppId)
     {
         var file = Path.Combine(TestServerRoot.Shared.Path, $"names-{Guid.NewGuid():N}.json");
-        var apps = sidecarsByAppId.ToDictionary(entry => entry.Key, entry => new { httpEndpoint = entry.Value.ToString().TrimEnd('/') }, StringComparer.Ordinal);
-        File.WriteAllText(file + ".tmp", JsonSerializer.Serialize(new { apps }));
+        File.WriteAllText(file + ".tmp", NameResolutionJson(sidecarsByAppId));
         File.Move(file + ".tmp", file);
         return file;
     }
+
+    /// <summary>The content of a name-resolution file: <c>{"apps":{"&lt;app id&gt;":{"httpEndpoint":"&lt;sidecar&gt;"}}}</c>.</summary>
+    public static string NameResolutionJson(IReadOnlyDictionary<string, Uri> sidecarsByAppId) =>
+        JsonSerializer.Serialize(new
+        {
+            apps = sidecarsByAppId.ToDictionary(entry => entry.Key, entry => new { httpEndpoint = entry.Value.ToString().TrimEnd('/') }, StringComparer.Ordinal),
+        });
 
     private static string Escape(string value) =>
         value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);

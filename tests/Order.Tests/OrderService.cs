@@ -36,15 +36,19 @@ internal static class OrderService
                 builder.Services.AddSingleton<IWorkflowStore>(new InMemoryWorkflowStore());
                 builder.AddServiceDefaults();
                 builder.AddApplicationServices();
-                foreach (var worker in builder.Services.Where(service => !runsSagas && service.ImplementationType?.Name == "WorkflowWorker").ToList())
+                if (!runsSagas)
                 {
-                    builder.Services.Remove(worker);
+                    foreach (var worker in builder.Services.Where(service => service.ImplementationType?.Name == "WorkflowWorker").ToList())
+                    {
+                        builder.Services.Remove(worker);
+                    }
                 }
 
                 if (logs is not null)
                 {
                     builder.Logging.AddProvider(logs);
                 }
+
                 builder.Services.AddHttpClient("dapr").ConfigureStandardResilience(options =>
                 {
                     options.Retry.MaxRetryAttempts = 1;

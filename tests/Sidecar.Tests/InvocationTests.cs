@@ -36,7 +36,7 @@ public sealed class InvocationFixture : IAsyncLifetime
 
     /// <summary>A name resolution file in which every one of <paramref name="appIds"/> resolves to booking's sidecar.</summary>
     internal string NamesJson(params string[] appIds) =>
-        JsonSerializer.Serialize(new { apps = appIds.ToDictionary(id => id, _ => new { httpEndpoint = Callee.HttpEndpoint.ToString() }, StringComparer.Ordinal) });
+        SidecarResources.NameResolutionJson(appIds.ToDictionary(id => id, _ => Callee.HttpEndpoint, StringComparer.Ordinal));
 }
 
 /// <summary>Invocation from an app through its sidecar and the target's sidecar to the target app.</summary>
