@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs CloudScale on this machine: installs what is missing (Redis, PostgreSQL) exactly as test.sh does,
-# builds once, then starts the AppHost, which brings up Redis, Postgres and its databases, and each
-# service with its Dapr sidecar, and prints their URLs. Ctrl+C stops everything.
+# Runs CloudScale on this machine: installs what is missing (Redis, PostgreSQL) exactly as test.sh does, builds once,
+# then starts the Aspire AppHost with its http launch profile (as F5 does): Redis, Postgres and its databases, each
+# service with its Dapr sidecar, and the Aspire dashboard. It prints the dashboard's login URL, each resource's progress,
+# then the resource table. Ctrl+C (or SIGTERM) stops everything.
 # Usage: ./run.sh [AppHost arguments, e.g. --AppHost:EphemeralData=true]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,4 +11,4 @@ ensure_prerequisites
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet build AppHost/AppHost.csproj -c Release -nologo -v quiet
-exec dotnet AppHost/bin/Release/net10.0/CloudScale.AppHost.dll "$@"
+exec dotnet run --project AppHost/AppHost.csproj -c Release --no-build --launch-profile http -- "$@"

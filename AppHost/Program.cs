@@ -1,12 +1,12 @@
 using System.Collections.Immutable;
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Dapr;
+using Microsoft.Extensions.Configuration;
 
-var builder = DistributedApplication.CreateBuilder(args);
+var builder = DistributedApplication.CreateBuilder(args).AddConsoleStatusReport();
 
-var cache = builder.AddRedis("cache");
-var postgres = builder.AddPostgres("postgres");
+// Redis and Postgres run as local processes here (no container engine); the manifest gets Aspire's containers.
+var cache = builder.AddRedis("cache").RunAsLocalProcess();
+var postgres = builder.AddPostgres("postgres").RunAsLocalProcess();
 var bookingDb = postgres.AddDatabase("bookingdb");
 var orderDb = postgres.AddDatabase("orderdb");
 var notificationDb = postgres.AddDatabase("notificationdb");
@@ -16,9 +16,9 @@ var workflowDb = postgres.AddDatabase("workflowdb");
 // the secrets the components reference come from the sidecar's environment.
 var dapr = new DaprSidecarOptions { ResourcesPaths = ImmutableHashSet.Create(StringComparer.Ordinal, "../components") };
 void ComponentSecrets(IResourceBuilder<DaprSidecarResource> sidecar) => sidecar
-    .WithEnvironment("REDIS_HOST", () => $"localhost:{cache.Resource.Port}")
-    .WithEnvironment("REDIS_PASSWORD", () => cache.Resource.Password.Value)
-    .WithEnvironment("WORKFLOW_STORE_CONNECTION_STRING", () => workflowDb.Resource.ConnectionString)
+    .WithEnvironment("REDIS_HOST", ReferenceExpression.Create($"{cache.Property("Host")}:{cache.Property("Port")}"))
+    .WithEnvironment("REDIS_PASSWORD", cache.Property("Password"))
+    .WithEnvironment("WORKFLOW_STORE_CONNECTION_STRING", workflowDb)
     .WaitFor(cache).WaitFor(workflowDb);
 
 builder.AddProject<Projects.Booking>("booking")
@@ -34,6 +34,7 @@ var payments = builder.AddProject<Projects.PaymentSimulator>("payments")
 var order = builder.AddProject<Projects.Order>("order")
     .WithReference(orderDb).WithReference(cache).WithReference(payments)
     .WaitFor(orderDb).WaitFor(cache).WaitFor(payments)
+    .WithReplicas(builder.Configuration.GetValue("AppHost:OrderReplicas", 1))
     .WithDaprSidecar(dapr, ComponentSecrets)
     .WithHttpHealthCheck("/health");
 // The payment provider calls Order back at its own (load-balanced) endpoint when it has decided.

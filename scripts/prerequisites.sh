@@ -15,6 +15,8 @@ ensure_prerequisites() {
   compgen -G "/usr/share/postgresql/*/extension/btree_gist.control" >/dev/null || missing+=(postgresql-contrib)
   # The native AOT build of the sidecar links with clang (platform/Sidecar/Sidecar.csproj).
   command -v clang >/dev/null 2>&1 || missing+=(clang)
+  # The dashboard's browser test drives Debian's Chromium (never a downloaded browser).
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   # test.sh summarises the TRX reports with scripts/trx-summary.py.
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -46,7 +46,7 @@ builder.Services.AddSingleton(resources);
 builder.Services.AddSingleton(states);
 builder.Services.AddSingleton(pubsubs);
 builder.Services.AddSingleton(new ResiliencePipelines(resources.Resiliency));
-builder.Services.AddSingleton(new NameResolver(options.NameResolutionFile));
+builder.Services.AddSingleton(new NameResolver(options.NameResolutionFile, NameResolver.FromEnvironment(Environment.GetEnvironmentVariables())));
 builder.Services.AddSingleton<AppChannel>();
 builder.Services.AddSingleton<Readiness>();
 builder.Services.AddSingleton<ExtendedMetadata>();

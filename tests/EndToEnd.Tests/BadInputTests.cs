@@ -111,7 +111,7 @@ public sealed class BadInputTests(CloudScaleSystem system) : IClassFixture<Cloud
         var snapshot = new StringBuilder();
         foreach (var database in Databases)
         {
-            await using var connection = new NpgsqlConnection(system.App.GetConnectionString(database));
+            await using var connection = new NpgsqlConnection(await system.App.GetConnectionStringAsync(database, Cancellation));
             await connection.OpenAsync(Cancellation);
             var tables = new List<string>();
             await using (var list = new NpgsqlCommand("SELECT quote_ident(table_name) FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", connection))

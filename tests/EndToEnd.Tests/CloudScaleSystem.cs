@@ -1,23 +1,23 @@
 using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
 using CloudScale.Testing.Otlp;
 
 namespace CloudScale.EndToEnd.Tests;
 
 /// <summary>
-/// CloudScale's AppHost, started once for a test class through the testing builder, exporting telemetry to a test
-/// collector. Order waits only <see cref="PaymentConfirmationTimeout"/> for the provider, and retries it briefly, so that
-/// the failure journeys end in seconds; everything else runs as in <c>./run.sh</c>.
+/// CloudScale's AppHost, started once for a test class through Aspire's testing builder with throwaway data, exporting
+/// telemetry to a test collector. Order waits only <see cref="PaymentConfirmationTimeout"/> for the provider, and retries
+/// it briefly, so that the failure journeys end in seconds; everything else runs as in <c>./run.sh</c>.
 /// </summary>
-public sealed class CloudScaleSystem : IAsyncLifetime
+public class CloudScaleSystem : IAsyncLifetime
 {
     // Short for the timeout journey, yet far beyond the 100 ms callback of the others on a loaded machine.
     public static readonly TimeSpan PaymentConfirmationTimeout = TimeSpan.FromSeconds(8);
 
-    private IDistributedApplicationTestingBuilder? _builder;
+    private readonly string _dataDirectory = DataDirectory();
     private DistributedApplication? _app;
+    private AppHostLog? _log;
 
     public OtlpCollector Telemetry { get; private set; } = null!;
 
@@ -31,22 +31,40 @@ public sealed class CloudScaleSystem : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The system starts in InitializeAsync.");
 
-    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+    /// <summary>Aspire's dashboard, off unless a test class asks for it (the testing builder's default).</summary>
+    protected virtual bool WithDashboard => false;
+
+    /// <summary>Throwaway data in a directory of this fixture's own.</summary>
+    protected virtual IEnumerable<string> AppHostArguments => ["--AppHost:EphemeralData=true", $"--AppHost:DataDirectory={_dataDirectory}"];
+
+    protected static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
         Telemetry = await OtlpCollector.StartAsync();
-        _builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(Cancellation);
-        _builder.Configuration["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = Telemetry.Endpoint;
-        _builder.CreateResourceBuilder((ProjectResource)_builder.Resources.Single(resource => resource.Name == "order"))
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [.. AppHostArguments],
+            (options, _) => options.DisableDashboard = !WithDashboard,
+            Cancellation);
+        if (!WithDashboard)
+        {
+            // Without the dashboard, every resource exports to the test's collector (OTLP over HTTP).
+            builder.Configuration["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = null;
+            builder.Configuration["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = Telemetry.Endpoint;
+        }
+
+        builder.CreateResourceBuilder((ProjectResource)builder.Resources.Single(resource => resource.Name == "order"))
             .WithEnvironment("BookingSaga__PaymentConfirmationTimeout", PaymentConfirmationTimeout.ToString())
             .WithEnvironment("PaymentProvider__Resilience__Retry__Delay", "00:00:00.100")
             .WithEnvironment("PaymentProvider__Resilience__CircuitBreaker__BreakDuration", "00:00:01");
-        _app = await _builder.BuildAsync(Cancellation);
+        _app = await builder.BuildAsync(Cancellation);
+        _log = AppHostLog.Start(_app, GetType().Name);
         await _app.StartAsync(Cancellation);
-        foreach (var resource in _builder.Resources.Where(resource => resource is not ParameterResource))
+        // Parameters have no health, and Aspire's own hidden resources (a project's rebuilder) never run.
+        foreach (var resource in builder.Resources.Where(resource => resource is not ParameterResource && !IsHidden(resource)))
         {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, Cancellation).WaitAsync(TimeSpan.FromSeconds(120), Cancellation);
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, Cancellation).WaitAsync(TimeSpan.FromSeconds(180), Cancellation)
+                .ConfigureAwait(false);
         }
 
         Booking = _app.CreateHttpClient("booking");
@@ -55,6 +73,9 @@ public sealed class CloudScaleSystem : IAsyncLifetime
         Payments = _app.CreateHttpClient("payments");
     }
 
+    private bool IsHidden(IResource resource) =>
+        App.ResourceNotifications.TryGetCurrentState(resource.Name, out var current) && current.Snapshot.IsHidden;
+
     /// <summary>Sets how the simulated payment provider behaves from now on.</summary>
     public async Task SetPaymentBehaviourAsync(int latencyMs = 100, double declineRate = 0, double errorRate = 0)
     {
@@ -62,13 +83,28 @@ public sealed class CloudScaleSystem : IAsyncLifetime
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>A throwaway data root that Postgres, run as its own user when the tests run as root, can enter.</summary>
+    private static string DataDirectory()
+    {
+        var directory = Directory.CreateTempSubdirectory("cloudscale-e2e-");
+        directory.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        return directory.FullName;
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_builder is not null)
+        if (_app is not null)
         {
-            await _builder.DisposeAsync();
+            await _app.DisposeAsync();
+        }
+
+        if (_log is not null)
+        {
+            await _log.DisposeAsync();
         }
 
         await Telemetry.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
+        GC.SuppressFinalize(this);
     }
 }

@@ -3,12 +3,12 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudScale.EndToEnd.Tests;
 
-/// <summary>CloudScale's own AppHost, started as a developer starts it, through the testing builder.</summary>
-public sealed class SystemStartupTests
+/// <summary>CloudScale's own AppHost, started as a developer starts it, through Aspire's testing builder.</summary>
+public sealed class SystemStartupTests(CloudScaleSystem system) : IClassFixture<CloudScaleSystem>
 {
     private static readonly (string Service, string Database)[] Services = [("booking", "bookingdb"), ("order", "orderdb"), ("notification", "notificationdb")];
 
@@ -17,16 +17,9 @@ public sealed class SystemStartupTests
     [Fact]
     public async Task Every_service_comes_up_healthy_and_answers_health_through_a_sidecar()
     {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(Cancellation);
-        await using var app = await builder.BuildAsync(Cancellation);
-        await app.StartAsync(Cancellation);
-        foreach (var resource in builder.Resources.Where(resource => resource is not ParameterResource))
-        {
-            await app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, Cancellation).WaitAsync(TimeSpan.FromSeconds(90), Cancellation);
-        }
-
-        var apiToken = builder.Resources.OfType<ParameterResource>().Single(parameter => parameter.Name == "dapr-api-token").Value;
-        using var sidecar = app.CreateHttpClient("order-dapr");
+        var model = system.App.Services.GetRequiredService<DistributedApplicationModel>();
+        var apiToken = await model.Resources.OfType<ParameterResource>().Single(parameter => parameter.Name == "dapr-api-token").GetValueAsync(Cancellation);
+        using var sidecar = system.App.CreateHttpClient("booking-dapr");
         sidecar.DefaultRequestHeaders.Add("dapr-api-token", apiToken);
         foreach (var (service, database) in Services)
         {

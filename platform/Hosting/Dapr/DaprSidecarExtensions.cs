@@ -1,5 +1,7 @@
+using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Dapr;
+using Aspire.Hosting.Local;
 
 namespace Aspire.Hosting;
 
@@ -8,88 +10,127 @@ public static class DaprSidecarExtensions
 {
     private const string ApiTokenParameter = "dapr-api-token";
 
+    /// <summary>Where a sidecar finds the sidecars of an app id: <c>{prefix}{appId}__{n}</c> = each replica's sidecar URL.</summary>
+    public const string NameResolutionPrefix = "CLOUDSCALE_DAPR_APPS__"; // read by platform/Sidecar/Invocation/NameResolver.cs
+
     /// <summary>
-    /// Runs a Dapr sidecar beside the app: <c>daprd</c> when it is on PATH, CloudScale's own sidecar otherwise. The app
-    /// gets <c>DAPR_HTTP_PORT</c>, <c>DAPR_HTTP_ENDPOINT</c> and the tokens; the sidecar waits for what the app waits for.
+    /// Runs a Dapr sidecar beside each replica of the app: <c>daprd</c> when it is on PATH, CloudScale's own sidecar
+    /// otherwise. The app gets <c>DAPR_HTTP_PORT</c>, <c>DAPR_HTTP_ENDPOINT</c>, <c>DAPR_GRPC_PORT</c>,
+    /// <c>DAPR_GRPC_ENDPOINT</c> and the tokens; the sidecar waits for what the app waits for. In publish mode it writes
+    /// the app's <c>dapr.v0</c> entry and a <c>dapr.component.v0</c> entry per state and pub/sub component.
     /// </summary>
     /// <param name="configureSidecar">Gives the sidecar what its components need, e.g. <c>sidecar.WithReference(cache)</c>.</param>
-    public static IResourceBuilder<T> WithDaprSidecar<T>(
-        this IResourceBuilder<T> builder, DaprSidecarOptions? options = null, Action<IResourceBuilder<DaprSidecarResource>>? configureSidecar = null)
-        where T : ProcessResource
+    public static IResourceBuilder<ProjectResource> WithDaprSidecar(
+        this IResourceBuilder<ProjectResource> builder, DaprSidecarOptions? options = null, Action<IResourceBuilder<DaprSidecarResource>>? configureSidecar = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         options ??= new DaprSidecarOptions();
         var app = builder.Resource;
         var appId = options.AppId ?? app.Name;
         var model = builder.ApplicationBuilder;
-        var runtime = DaprSidecarRuntime.Find();
-        var sidecar = model.AddResource(new DaprSidecarResource($"{app.Name}-dapr", runtime.Command, model.AppHostDirectory, app, appId))
-            .WithHttpEndpoint(options.DaprHttpPort)
-            .WithHttpHealthCheck("/v1.0/healthz/outbound", statusCode: 204)
-            .WithArgs([.. runtime.LeadingArgs, "--app-id", appId]);
-        var resourcesPaths = options.ResourcesPaths.Select(path => Path.GetFullPath(path, model.AppHostDirectory)).ToList();
-        sidecar.Resource.Annotations.Add(new CommandLineArgsCallbackAnnotation(context => AddSidecarArguments(context, options, app, resourcesPaths, runtime)));
+        var resourcesPaths = options.ResourcesPaths.Select(path => Path.GetFullPath(path, model.AppHostDirectory)).Order(StringComparer.Ordinal).ToList();
+        if (model.ExecutionContext.IsPublishMode)
+        {
+            AddManifestEntries(model, app, appId, resourcesPaths);
+            return builder;
+        }
 
-        var sidecarEndpoint = sidecar.Resource.Annotations.OfType<EndpointAnnotation>().Single();
-        var apiToken = options.EnableApiToken ? SharedApiToken(model) : null;
-        var appApiToken = options.EnableAppApiToken ? ResourceExtensions.GeneratedPassword(model, $"{app.Name}-app-api-token") : null;
+        var runtime = DaprSidecarRuntime.Find();
+        var apiToken = options.EnableApiToken ? Secret(model, ApiTokenParameter) : null;
+        var appApiToken = options.EnableAppApiToken ? Secret(model, $"{app.Name}-app-api-token") : null;
+        var replicas = app.Annotations.OfType<ReplicaAnnotation>().LastOrDefault()?.Replicas ?? 1;
+        var sidecars = Enumerable.Range(0, replicas)
+            .Select(index => AddSidecar(builder, options, runtime, appId, index, replicas, resourcesPaths, apiToken, appApiToken))
+            .ToList();
+
+        builder.WithEnvironment(context =>
+        {
+            // TryAdd, as the toolkit does: the model's own values win.
+            context.EnvironmentVariables.TryAdd("DAPR_HTTP_PORT", PerReplica(sidecars, sidecar => sidecar.Resource.HttpEndpoint.Port.ToString(CultureInfo.InvariantCulture)));
+            context.EnvironmentVariables.TryAdd("DAPR_HTTP_ENDPOINT", PerReplica(sidecars, sidecar => sidecar.Resource.HttpEndpoint.Url));
+            context.EnvironmentVariables.TryAdd("DAPR_GRPC_PORT", PerReplica(sidecars, sidecar => sidecar.Resource.GrpcEndpoint.Port.ToString(CultureInfo.InvariantCulture)));
+            context.EnvironmentVariables.TryAdd("DAPR_GRPC_ENDPOINT", PerReplica(sidecars, sidecar => sidecar.Resource.GrpcEndpoint.Url));
+            AddToken(context, "DAPR_API_TOKEN", apiToken);
+            AddToken(context, "APP_API_TOKEN", appApiToken);
+        });
+        foreach (var sidecar in sidecars)
+        {
+            configureSidecar?.Invoke(sidecar);
+        }
+
+        return builder;
+    }
+
+    private static IResourceBuilder<DaprSidecarResource> AddSidecar(
+        IResourceBuilder<ProjectResource> builder, DaprSidecarOptions options, DaprSidecarRuntime runtime, string appId, int index, int replicas,
+        IReadOnlyList<string> resourcesPaths, ParameterResource? apiToken, ParameterResource? appApiToken)
+    {
+        var model = builder.ApplicationBuilder;
+        var app = builder.Resource;
+        var name = replicas == 1 ? $"{app.Name}-dapr" : $"{app.Name}-dapr-{index + 1}";
+        var sidecar = model.AddResource(new DaprSidecarResource(name, runtime.Command, model.AppHostDirectory, app, appId, index))
+            .WithEndpoint(port: LocalPorts.Free(), isProxied: false, name: DaprSidecarResource.HttpEndpointName, scheme: "http")
+            .WithEndpoint(port: LocalPorts.Free(), isProxied: false, name: DaprSidecarResource.GrpcEndpointName, scheme: "http")
+            .WithHttpHealthCheck("/v1.0/healthz/outbound", statusCode: 204, endpointName: DaprSidecarResource.HttpEndpointName)
+            .WithParentRelationship(app)
+            .WithIconName("Link")
+            .WithOtlpExporter()
+            .WithArgs(context => AddSidecarArguments(context, options, builder, appId, resourcesPaths, runtime));
         sidecar.WithEnvironment(context =>
         {
             AddToken(context, "DAPR_API_TOKEN", apiToken);
             AddToken(context, "APP_API_TOKEN", appApiToken);
-            if (sidecar.Resource.NameResolutionFile is { } file)
+            foreach (var other in model.Resources.OfType<DaprSidecarResource>())
             {
-                context.EnvironmentVariables["CLOUDSCALE_NAME_RESOLUTION_FILE"] = file;
+                context.EnvironmentVariables[$"{NameResolutionPrefix}{other.AppId}__{other.ReplicaIndex}"] = other.HttpEndpoint.Url;
             }
         });
-        builder.WithEnvironment(context =>
+
+        // The sidecar starts with its app's dependencies (components live there), and stops with the app model.
+        foreach (var wait in app.Annotations.OfType<WaitAnnotation>().ToList())
         {
-            // TryAdd, as the toolkit does: the model's own values win.
-            context.EnvironmentVariables.TryAdd("DAPR_HTTP_PORT", sidecarEndpoint.Port.ToString());
-            context.EnvironmentVariables.TryAdd("DAPR_HTTP_ENDPOINT", $"http://localhost:{sidecarEndpoint.Port}");
-            AddToken(context, "DAPR_API_TOKEN", apiToken);
-            AddToken(context, "APP_API_TOKEN", appApiToken);
-        });
-        configureSidecar?.Invoke(sidecar);
-        return builder;
+            sidecar.WithAnnotation(new WaitAnnotation(wait.Resource, wait.WaitType));
+        }
+
+        return sidecar;
     }
 
-    /// <summary>Writes the address of every sidecar of the model where CloudScale's sidecars look them up by app id.</summary>
-    internal static void WriteNameResolution(IEnumerable<IResource> resources, string directory)
+    /// <summary>
+    /// One value for every replica of the app: each replica of a project is a DCP executable of the same spec, so its own
+    /// sidecar is chosen by a DCP template on the replica's index (DCP expands templates in env values, as Aspire's own
+    /// <c>OTEL_RESOURCE_ATTRIBUTES</c> does).
+    /// </summary>
+    private static object PerReplica(List<IResourceBuilder<DaprSidecarResource>> sidecars, Func<IResourceBuilder<DaprSidecarResource>, object> value)
     {
-        var sidecars = resources.OfType<DaprSidecarResource>().ToList();
-        if (sidecars.Count == 0)
+        if (sidecars.Count == 1)
         {
-            return;
+            return value(sidecars[0]);
         }
 
-        var apps = sidecars.ToDictionary(
-            sidecar => sidecar.AppId,
-            sidecar => new { httpEndpoint = $"http://127.0.0.1:{sidecar.Annotations.OfType<EndpointAnnotation>().Single().Port}" },
-            StringComparer.Ordinal);
-        var file = Path.Combine(directory, "dapr-name-resolution.json");
-        var temporary = file + ".tmp";
-        File.WriteAllText(temporary, System.Text.Json.JsonSerializer.Serialize(new { apps }));
-        File.Move(temporary, file, overwrite: true);
-        foreach (var sidecar in sidecars)
-        {
-            sidecar.NameResolutionFile = file;
-        }
+        var template = string.Concat(sidecars.Select((sidecar, index) =>
+            $"{(index == 0 ? "{{- if" : "{{- else if")} eq (index .Annotations \"resource-replica-index\") \"{index}\" -}}{value(sidecar)}"));
+        return template + "{{- end -}}";
     }
 
     private static void AddSidecarArguments(
-        CommandLineArgsCallbackContext context, DaprSidecarOptions options, IResource app, List<string> resourcesPaths, DaprSidecarRuntime runtime)
+        CommandLineArgsCallbackContext context, DaprSidecarOptions options, IResourceBuilder<ProjectResource> app, string appId,
+        IReadOnlyList<string> resourcesPaths, DaprSidecarRuntime runtime)
     {
-        var appPort = options.AppPort ?? app.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(endpoint => endpoint.Name == "http")?.Port;
-        if (appPort is not null)
+        var sidecar = (DaprSidecarResource)context.Resource;
+        foreach (var argument in runtime.LeadingArgs)
         {
-            context.Args.Add("--app-port");
-            context.Args.Add(appPort.Value.ToString());
+            context.Args.Add(argument);
         }
 
+        AddOption(context.Args, "--app-id", appId);
+        // The app's endpoint as DCP proxies it (load-balanced over replicas): an app's target port is known only to its own
+        // executable.
+        context.Args.Add("--app-port");
+        context.Args.Add(options.AppPort is { } port ? port.ToString(CultureInfo.InvariantCulture) : app.GetEndpoint("http").Property(EndpointProperty.Port));
         AddOption(context.Args, "--app-protocol", options.AppProtocol ?? "http");
-        AddOption(context.Args, "--app-channel-address", options.AppChannelAddress ?? "127.0.0.1");
-        AddOption(context.Args, "--dapr-http-port", context.TargetPortOf("http").ToString());
+        AddOption(context.Args, "--app-channel-address", "127.0.0.1");
+        AddOption(context.Args, "--dapr-http-port", sidecar.HttpEndpoint.Port.ToString(CultureInfo.InvariantCulture));
+        AddOption(context.Args, "--dapr-grpc-port", sidecar.GrpcEndpoint.Port.ToString(CultureInfo.InvariantCulture));
         AddOption(context.Args, "--log-level", options.LogLevel);
         foreach (var path in resourcesPaths)
         {
@@ -98,26 +139,61 @@ public static class DaprSidecarExtensions
 
         if (runtime.IsDaprd)
         {
-            // daprd's own defaults (50001, 9090, …) would collide between the sidecars of one machine.
-            AddOption(context.Args, "--dapr-grpc-port", Orchestration.Ports.Free().ToString());
-            AddOption(context.Args, "--dapr-internal-grpc-port", Orchestration.Ports.Free().ToString());
-            AddOption(context.Args, "--metrics-port", Orchestration.Ports.Free().ToString());
+            // daprd's own defaults (50002, 9090, …) would collide between the sidecars of one machine.
+            AddOption(context.Args, "--dapr-internal-grpc-port", LocalPorts.Free().ToString(CultureInfo.InvariantCulture));
+            AddOption(context.Args, "--metrics-port", LocalPorts.Free().ToString(CultureInfo.InvariantCulture));
         }
     }
 
-    private static ParameterResource SharedApiToken(IDistributedApplicationBuilder model) =>
-        model.Resources.OfType<ParameterResource>().FirstOrDefault(parameter => parameter.Name == ApiTokenParameter)
-        ?? ResourceExtensions.GeneratedPassword(model, ApiTokenParameter);
+    private static void AddManifestEntries(IDistributedApplicationBuilder model, ProjectResource app, string appId, IReadOnlyList<string> resourcesPaths)
+    {
+        var components = DaprComponentFiles.Read(resourcesPaths)
+            .Where(component => component.Scopes.Count == 0 || component.Scopes.Contains(appId))
+            .Where(component => component.BuildingBlock is "state" or "pubsub")
+            .ToList();
+        foreach (var component in components.Where(component => !model.Resources.Any(resource => resource.Name == component.Name)))
+        {
+            model.AddResource(new DaprComponentResource(component.Name, component.BuildingBlock))
+                .WithManifestPublishingCallback(context =>
+                {
+                    context.Writer.WriteString("type", "dapr.component.v0");
+                    context.Writer.WriteStartObject("daprComponent");
+                    context.Writer.WriteString("type", component.BuildingBlock);
+                    context.Writer.WriteEndObject();
+                });
+        }
+
+        var sidecar = new DaprSidecarManifestResource($"{app.Name}-dapr", app, appId, [.. components.Select(component => component.Name)]);
+        model.AddResource(sidecar).WithManifestPublishingCallback(context =>
+        {
+            context.Writer.WriteString("type", "dapr.v0");
+            context.Writer.WriteStartObject("dapr");
+            context.Writer.WriteString("application", sidecar.App.Name);
+            context.Writer.WriteString("appId", sidecar.AppId);
+            context.Writer.WriteStartArray("components");
+            foreach (var component in sidecar.Components)
+            {
+                context.Writer.WriteStringValue(component);
+            }
+
+            context.Writer.WriteEndArray();
+            context.Writer.WriteEndObject();
+        });
+    }
+
+    private static ParameterResource Secret(IDistributedApplicationBuilder model, string name) =>
+        model.Resources.OfType<ParameterResource>().FirstOrDefault(parameter => parameter.Name == name)
+        ?? model.AddParameter(name, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true).Resource;
 
     private static void AddToken(EnvironmentCallbackContext context, string variable, ParameterResource? token)
     {
         if (token is not null)
         {
-            context.EnvironmentVariables.TryAdd(variable, token.Value);
+            context.EnvironmentVariables.TryAdd(variable, token);
         }
     }
 
-    private static void AddOption(IList<string> args, string name, string? value)
+    private static void AddOption(IList<object> args, string name, string? value)
     {
         if (value is not null)
         {

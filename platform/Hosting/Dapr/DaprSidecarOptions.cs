@@ -16,11 +16,6 @@ public sealed record DaprSidecarOptions
 
     public string? AppProtocol { get; init; }
 
-    public string? AppChannelAddress { get; init; }
-
-    /// <summary>The sidecar's HTTP API port; allocated when not set.</summary>
-    public int? DaprHttpPort { get; init; }
-
     /// <summary><c>debug</c>, <c>info</c>, <c>warn</c>, <c>error</c> or <c>fatal</c>.</summary>
     public string? LogLevel { get; init; }
 

@@ -1,0 +1,27 @@
+using Aspire.Hosting.Local;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Aspire.Hosting;
+
+public static class ResourceStatusReportExtensions
+{
+    /// <summary>Prints the resource table on the console once everything is up, then every change of state.</summary>
+    public static IDistributedApplicationBuilder AddConsoleStatusReport(this IDistributedApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
+            {
+                var report = new ResourceStatusReport(
+                    @event.Services.GetRequiredService<ResourceNotificationService>(), @event.Services.GetRequiredService<ResourceLoggerService>(), @event.Model);
+                _ = report.WatchAsync(@event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+                return Task.CompletedTask;
+            });
+        }
+
+        return builder;
+    }
+}

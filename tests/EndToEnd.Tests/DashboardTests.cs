@@ -1,0 +1,77 @@
+using System.Text.RegularExpressions;
+using CloudScale.Testing;
+using Microsoft.Playwright;
+
+namespace CloudScale.EndToEnd.Tests;
+
+/// <summary>
+/// Aspire's dashboard, driven in Debian's Chromium as a developer uses it: log in with the token, see every resource
+/// running and healthy, and after one order find one trace with spans from Order, Booking and both sidecars.
+/// </summary>
+public sealed partial class DashboardTests(DashboardSystem system) : IClassFixture<DashboardSystem>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+    private readonly Journey _journey = new(system);
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Every_resource_is_running_and_healthy_and_one_trace_shows_an_order_across_both_sidecars()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            // As the machine's own probe starts it: root needs --no-sandbox, and the closed network refuses Google's services.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1600, Height = 1000 } });
+        try
+        {
+            await page.GotoAsync(new Uri(system.DashboardUrl, $"/login?t={system.BrowserToken}").ToString());
+            var resources = new[] { "cache", "postgres", "bookingdb", "orderdb", "notificationdb", "workflowdb", "booking", "booking-dapr", "order", "order-dapr", "notification", "notification-dapr", "payments" };
+            await Poll.UntilAsync(
+                async () => RunningRows(await page.InnerTextAsync("body")) >= resources.Length && !(await page.InnerTextAsync("body")).Contains("Unhealthy", StringComparison.Ordinal),
+                Deadline,
+                () => "The resources page never showed every resource Running and none Unhealthy.");
+            var resourcesPage = await page.InnerTextAsync("body");
+            Assert.All(resources, resource => Assert.Contains(resource, resourcesPage, StringComparison.Ordinal));
+
+            await system.SetPaymentBehaviourAsync(latencyMs: 100);
+            var orderId = await _journey.PlaceOrderAsync(Journey.NewCustomer(), await _journey.CreateRoomAsync(), Journey.Stay());
+            await _journey.WaitForSagaEndAsync(orderId);
+
+            await page.GotoAsync(new Uri(system.DashboardUrl, "/traces").ToString());
+            string[] services = ["order", "booking", "order-dapr", "booking-dapr"];
+            await Poll.UntilAsync(
+                async () =>
+                {
+                    await page.ReloadAsync();
+                    return (await page.Locator("[role=row]").AllInnerTextsAsync()).Any(row => services.All(service => ServiceIn(row, service)));
+                },
+                Deadline,
+                () => "No trace on the traces page has spans from " + string.Join(", ", services) + ".");
+        }
+        finally
+        {
+            await page.ScreenshotAsync(new() { Path = ScreenshotPath(), FullPage = true });
+        }
+    }
+
+    private static int RunningRows(string text) => RunningPattern().Count(text);
+
+    /// <summary>A trace row lists each resource it has spans from by name, with a count: "order-dapr (3)".</summary>
+    private static bool ServiceIn(string row, string service) =>
+        Regex.IsMatch(row, $@"(^|\s){Regex.Escape(service)}(\s*\(\d+\)|\s|$)", RegexOptions.None, TimeSpan.FromSeconds(1));
+
+    private static string ScreenshotPath()
+    {
+        var directory = Path.Combine(Environment.GetEnvironmentVariable("CLOUDSCALE_TEST_SERVER_LOGS") is { Length: > 0 } logs ? Path.GetDirectoryName(logs)! : Path.GetTempPath(), "screenshots");
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, $"dashboard-{DateTime.UtcNow:yyyyMMdd-HHmmss}.png");
+    }
+
+    [GeneratedRegex(@"\bRunning\b")]
+    private static partial Regex RunningPattern();
+}
