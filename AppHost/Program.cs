@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Aspire.Hosting.Dapr;
 using Microsoft.Extensions.Configuration;
 
-var builder = DistributedApplication.CreateBuilder(args).AddConsoleStatusReport();
+var builder = DistributedApplication.CreateBuilder(args).AddConsoleStatusReport().AddPlainConsoleLogs();
 
 // Redis and Postgres run as local processes here (no container engine); the manifest gets Aspire's containers.
 var cache = builder.AddRedis("cache").RunAsLocalProcess();

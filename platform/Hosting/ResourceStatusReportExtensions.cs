@@ -24,4 +24,24 @@ public static class ResourceStatusReportExtensions
 
         return builder;
     }
+
+    /// <summary>
+    /// Turns off the ANSI colours .NET's console logger writes when Aspire lets it colour redirected output, so that console
+    /// logs read the same on the dashboard, in a log file and in a terminal.
+    /// </summary>
+    public static IDistributedApplicationBuilder AddPlainConsoleLogs(this IDistributedApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
+        {
+            foreach (var project in @event.Model.Resources.OfType<ProjectResource>())
+            {
+                project.Annotations.Add(new EnvironmentCallbackAnnotation(environment =>
+                    environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled"));
+            }
+
+            return Task.CompletedTask;
+        });
+        return builder;
+    }
 }

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Net;
 using System.Text.RegularExpressions;
+using Aspire.Hosting;
 using CloudScale.Testing;
 using Microsoft.Playwright;
 
@@ -11,6 +14,7 @@ namespace CloudScale.EndToEnd.Tests;
 public sealed partial class DashboardTests(DashboardSystem system) : IClassFixture<DashboardSystem>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+    private static readonly string[] OrderSidecars = ["order-dapr-1", "order-dapr-2"];
     private readonly Journey _journey = new(system);
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
@@ -59,6 +63,48 @@ public sealed partial class DashboardTests(DashboardSystem system) : IClassFixtu
         }
     }
 
+    [Fact]
+    public async Task Each_order_replica_talks_to_its_own_sidecar()
+    {
+        var instances = await OrderInstancesAsync();
+        var sidecarPorts = OrderSidecars
+            .Select(sidecar => system.App.GetEndpoint(sidecar, "http").Port.ToString(CultureInfo.InvariantCulture))
+            .Order(StringComparer.Ordinal);
+
+        var appPorts = instances.Select(instance =>
+        {
+            Assert.True(system.App.ResourceNotifications.TryGetCurrentState(instance, out var current), $"No state for {instance}.");
+            return current!.Snapshot.EnvironmentVariables.Single(variable => variable.Name == "DAPR_HTTP_PORT").Value;
+        }).Order(StringComparer.Ordinal);
+
+        Assert.Equal(2, instances.Length);
+        Assert.Equal(sidecarPorts, appPorts);
+        using var order = system.App.CreateHttpClient("order");
+        foreach (var _ in instances)
+        {
+            // Readiness covers the replica's own sidecar; both answer through the load-balanced endpoint.
+            using var health = await order.GetAsync(new Uri("/health", UriKind.Relative), Cancellation);
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        }
+    }
+
+    /// <summary>The replicas of Order by their DCP names, as the notification service reports them.</summary>
+    private async Task<string[]> OrderInstancesAsync()
+    {
+        var instances = new HashSet<string>(StringComparer.Ordinal);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+        deadline.CancelAfter(Deadline);
+        await foreach (var update in system.App.ResourceNotifications.WatchAsync(deadline.Token))
+        {
+            if (update.Resource.Name == "order" && instances.Add(update.ResourceId) && instances.Count == 2)
+            {
+                break;
+            }
+        }
+
+        return [.. instances];
+    }
+
     private static int RunningRows(string text) => RunningPattern().Count(text);
 
     /// <summary>A trace row lists each resource it has spans from by name, with a count: "order-dapr (3)".</summary>
@@ -72,6 +118,6 @@ public sealed partial class DashboardTests(DashboardSystem system) : IClassFixtu
         return Path.Combine(directory, $"dashboard-{DateTime.UtcNow:yyyyMMdd-HHmmss}.png");
     }
 
-    [GeneratedRegex(@"\bRunning\b")]
+    [GeneratedRegex(@"\bRunning\b", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex RunningPattern();
 }
