@@ -41,8 +41,9 @@ public sealed class ManifestTests
     /// <summary>Runs the AppHost built beside this test (same configuration) as azd does, and reads what it wrote.</summary>
     private static async Task<JsonElement> PublishManifestAsync()
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
-        var appHost = Path.Combine(Path.GetDirectoryName(Projects.AppHost.ProjectPath)!, "bin", configuration, "net10.0", "CloudScale.AppHost.dll");
+        // bin/<configuration>/net10.0/ of this test.
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var appHost = Path.Combine(Projects.AppHost.ProjectPath, "bin", configuration, "net10.0", "CloudScale.AppHost.dll");
         var output = Directory.CreateTempSubdirectory("cloudscale-manifest-");
         try
         {
