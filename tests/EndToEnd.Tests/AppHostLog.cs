@@ -68,7 +68,7 @@ internal sealed class AppHostLog : IAsyncDisposable
         }
     }
 
-    public void Write(string line)
+    private void Write(string line)
     {
         lock (_writer)
         {

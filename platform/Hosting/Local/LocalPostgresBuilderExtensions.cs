@@ -46,10 +46,11 @@ public static partial class LocalPostgresBuilderExtensions
         });
         app.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, cancellationToken) =>
         {
-            await CreateDatabasesAsync(server, @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server), cancellationToken);
+            var databases = app.Resources.OfType<LocalPostgresDatabaseResource>().Where(database => database.Parent == server).ToList();
+            await CreateDatabasesAsync(server, databases, @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server), cancellationToken);
             // DCP runs no process for a database: it is Running once it exists, and its health check takes over from there.
             var notifications = @event.Services.GetRequiredService<ResourceNotificationService>();
-            foreach (var database in app.Resources.OfType<LocalPostgresDatabaseResource>().Where(database => database.Parent == server))
+            foreach (var database in databases)
             {
                 await notifications.PublishUpdateAsync(database, snapshot => snapshot with
                 {
@@ -62,12 +63,7 @@ public static partial class LocalPostgresBuilderExtensions
 
         // Aspire's own "{name}_check" stays registered for the container this resource replaced.
         var healthCheck = $"{name}_local_check";
-        string? connectionString = null;
-        app.Eventing.Subscribe<ConnectionStringAvailableEvent>(server, async (_, cancellationToken) =>
-            connectionString = $"{await server.ConnectionStringExpression.GetValueAsync(cancellationToken)};Database=postgres");
-        app.Services.AddHealthChecks().AddNpgSql(
-            _ => connectionString ?? throw new DistributedApplicationException($"The connection string of '{name}' is not available yet."),
-            name: healthCheck);
+        app.Services.AddHealthChecks().AddNpgSql(LocalProcessData.ConnectionStringOnceAvailable(app, server, ";Database=postgres"), name: healthCheck);
         return local.WithHealthCheck(healthCheck);
     }
 
@@ -86,14 +82,8 @@ public static partial class LocalPostgresBuilderExtensions
                 return app.CreateResourceBuilder(container).AddDatabase(name, databaseName);
             case LocalPostgresServerResource local:
                 var database = new LocalPostgresDatabaseResource(name, databaseName ?? name, local);
-                local.Databases[name] = database.DatabaseName;
                 var healthCheck = $"{name}_check";
-                string? connectionString = null;
-                app.Eventing.Subscribe<ConnectionStringAvailableEvent>(database, async (_, cancellationToken) =>
-                    connectionString = await database.ConnectionStringExpression.GetValueAsync(cancellationToken));
-                app.Services.AddHealthChecks().AddNpgSql(
-                    _ => connectionString ?? throw new DistributedApplicationException($"The connection string of '{name}' is not available yet."),
-                    name: healthCheck);
+                app.Services.AddHealthChecks().AddNpgSql(LocalProcessData.ConnectionStringOnceAvailable(app, database), name: healthCheck);
                 return app.AddResource(database).WithParentRelationship(local).WithHealthCheck(healthCheck);
             default:
                 throw new ArgumentException($"'{server.Resource.Name}' is not a Postgres server.", nameof(server));
@@ -172,12 +162,13 @@ public static partial class LocalPostgresBuilderExtensions
         await RunAsync(Path.Combine(bin, "postgres"), ["--single", "-D", directory, "-j", "postgres"], sql, cancellationToken, asServerUser);
     }
 
-    private static async Task CreateDatabasesAsync(LocalPostgresServerResource server, ILogger logger, CancellationToken cancellationToken)
+    private static async Task CreateDatabasesAsync(
+        LocalPostgresServerResource server, List<LocalPostgresDatabaseResource> databases, ILogger logger, CancellationToken cancellationToken)
     {
         var connectionString = await server.ConnectionStringExpression.GetValueAsync(cancellationToken);
         await using var connection = new NpgsqlConnection($"{connectionString};Database=postgres;Pooling=false");
         await connection.OpenAsync(cancellationToken);
-        foreach (var databaseName in server.Databases.Values)
+        foreach (var databaseName in databases.Select(database => database.DatabaseName))
         {
             await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection) { Parameters = { new() { Value = databaseName } } };
             if (await exists.ExecuteScalarAsync(cancellationToken) is null)

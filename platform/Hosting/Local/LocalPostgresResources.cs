@@ -31,9 +31,6 @@ public sealed class LocalPostgresServerResource(string name, string command, str
         new("Username", UserNameReference),
         new("Password", ReferenceExpression.Create($"{PasswordParameter}")),
     ];
-
-    /// <summary>The databases to create once the server is ready, by resource name.</summary>
-    internal Dictionary<string, string> Databases { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>A database of a <see cref="LocalPostgresServerResource"/>, created when the server is ready; the twin of

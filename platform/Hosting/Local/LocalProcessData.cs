@@ -45,4 +45,17 @@ internal static class LocalProcessData
         container.ApplicationBuilder.Resources.Remove(container.Resource);
         return container.ApplicationBuilder.AddResource(local);
     }
+
+    /// <summary>
+    /// The resource's connection string once Aspire publishes it (<see cref="ConnectionStringAvailableEvent"/>), for a
+    /// health check registered before the app model runs; <paramref name="suffix"/> is appended (e.g. a database).
+    /// </summary>
+    public static Func<IServiceProvider, string> ConnectionStringOnceAvailable(
+        IDistributedApplicationBuilder builder, IResourceWithConnectionString resource, string suffix = "")
+    {
+        string? connectionString = null;
+        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(resource, async (_, cancellationToken) =>
+            connectionString = await resource.ConnectionStringExpression.GetValueAsync(cancellationToken) + suffix);
+        return _ => connectionString ?? throw new DistributedApplicationException($"The connection string of '{resource.Name}' is not available yet.");
+    }
 }

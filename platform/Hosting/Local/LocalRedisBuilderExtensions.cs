@@ -44,12 +44,7 @@ public static class LocalRedisBuilderExtensions
 
         // Aspire's own "{name}_check" stays registered for the container this resource replaced.
         var healthCheck = $"{name}_local_check";
-        string? connectionString = null;
-        app.Eventing.Subscribe<ConnectionStringAvailableEvent>(local.Resource, async (_, cancellationToken) =>
-            connectionString = await local.Resource.ConnectionStringExpression.GetValueAsync(cancellationToken));
-        app.Services.AddHealthChecks().AddRedis(
-            _ => connectionString ?? throw new DistributedApplicationException($"The connection string of '{name}' is not available yet."),
-            name: healthCheck);
+        app.Services.AddHealthChecks().AddRedis(LocalProcessData.ConnectionStringOnceAvailable(app, local.Resource), name: healthCheck);
         return local.WithHealthCheck(healthCheck);
     }
 }
