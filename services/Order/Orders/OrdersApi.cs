@@ -56,10 +56,14 @@ internal static class OrdersApi
 
     /// <summary>The order, its status history and the saga's progress so far.</summary>
     public static async Task<Results<Ok<OrderDetails>, ProblemHttpResult>> GetOrderAsync(
-        Guid id, OrderStore orders, BookingSagas sagas, CancellationToken cancellationToken) =>
-        await orders.FindAsync(id, cancellationToken) is { } stored
-            ? TypedResults.Ok(new OrderDetails(stored.Order, stored.StatusHistory, await sagas.GetProgressAsync(id, cancellationToken)))
+        Guid id, OrderStore orders, BookingSagas sagas, CancellationToken cancellationToken)
+    {
+        // The saga first: it finishes the order before it completes, so a completed saga is never shown beside a pending order.
+        var saga = await sagas.GetProgressAsync(id, cancellationToken);
+        return await orders.FindAsync(id, cancellationToken) is { } stored
+            ? TypedResults.Ok(new OrderDetails(stored.Order, stored.StatusHistory, saga))
             : Problems.OrderNotFound(id);
+    }
 
     public static async Task<Results<Ok<OrderPage>, ValidationProblem>> ListOrdersAsync(
         [AsParameters] ListOrdersRequest request, OrderStore orders, CancellationToken cancellationToken)
