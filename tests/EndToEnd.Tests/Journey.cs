@@ -29,19 +29,26 @@ internal sealed class Journey(CloudScaleSystem system)
         return (await response.ReadAsync<JsonElement>(HttpStatusCode.Created)).GetProperty("id").GetGuid();
     }
 
-    public async Task<HttpResponseMessage> SendOrderAsync(string customerId, Guid roomId, (DateOnly From, DateOnly To) stay, string? idempotencyKey = null)
+    /// <param name="traceParent">A W3C <c>traceparent</c> to place the order under, so that its trace can be found.</param>
+    public async Task<HttpResponseMessage> SendOrderAsync(
+        string customerId, Guid roomId, (DateOnly From, DateOnly To) stay, string? idempotencyKey = null, string? traceParent = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/orders")
         {
             Content = JsonContent.Create(new { customerId, roomId, from = stay.From, to = stay.To, amount = 240 }),
         };
         request.Headers.Add("Idempotency-Key", idempotencyKey ?? Guid.NewGuid().ToString());
+        if (traceParent is not null)
+        {
+            request.Headers.Add("traceparent", traceParent);
+        }
+
         return await system.Order.SendAsync(request, Cancellation);
     }
 
-    public async Task<Guid> PlaceOrderAsync(string customerId, Guid roomId, (DateOnly From, DateOnly To) stay)
+    public async Task<Guid> PlaceOrderAsync(string customerId, Guid roomId, (DateOnly From, DateOnly To) stay, string? traceParent = null)
     {
-        using var response = await SendOrderAsync(customerId, roomId, stay);
+        using var response = await SendOrderAsync(customerId, roomId, stay, traceParent: traceParent);
         var order = await response.ReadAsync<JsonElement>(HttpStatusCode.Accepted);
         Assert.Equal($"/orders/{order.GetProperty("id").GetGuid()}", response.Headers.Location?.ToString());
         return order.GetProperty("id").GetGuid();

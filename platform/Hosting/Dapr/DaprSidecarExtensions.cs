@@ -107,9 +107,10 @@ public static class DaprSidecarExtensions
             return value(sidecars[0]);
         }
 
-        var template = string.Concat(sidecars.Select((sidecar, index) =>
-            $"{(index == 0 ? "{{- if" : "{{- else if")} eq (index .Annotations \"resource-replica-index\") \"{index}\" -}}{value(sidecar)}"));
-        return template + "{{- end -}}";
+        var branches = sidecars.Select((sidecar, index) =>
+            (index == 0 ? "{{- if" : "{{- else if") + " eq (index .Annotations \"resource-replica-index\") \"" +
+            index.ToString(CultureInfo.InvariantCulture) + "\" -}}" + value(sidecar));
+        return string.Concat(branches) + "{{- end -}}";
     }
 
     private static void AddSidecarArguments(
