@@ -1,5 +1,4 @@
 using CloudScale.Order.Extensions;
-using CloudScale.ServiceDefaults.Resilience;
 using CloudScale.Testing;
 using Microsoft.AspNetCore.Builder;
 using CloudScale.Workflow;
@@ -49,7 +48,7 @@ internal static class OrderService
                     builder.Logging.AddProvider(logs);
                 }
 
-                builder.Services.AddHttpClient("dapr").ConfigureStandardResilience(options =>
+                builder.Services.AddHttpClient("dapr").WithStandardResilience(options =>
                 {
                     options.Retry.MaxRetryAttempts = 1;
                     options.Retry.Delay = TimeSpan.FromMilliseconds(10);
