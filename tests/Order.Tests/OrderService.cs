@@ -18,7 +18,8 @@ internal static class OrderService
     /// <paramref name="runsSagas"/>; <paramref name="logs"/>, when given, receives everything the service logs.
     /// </summary>
     public static Task<InProcessApp> StartOrderAsync(
-        string database, string redis, Uri sidecar, IReadOnlyDictionary<string, string?>? settings = null, bool runsSagas = false, ILoggerProvider? logs = null) =>
+        string database, string redis, Uri sidecar, IReadOnlyDictionary<string, string?>? settings = null, bool runsSagas = false, ILoggerProvider? logs = null,
+        string environment = "Production") =>
         InProcessApp.StartAsync(
             new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal), StringComparer.Ordinal)
             {
@@ -58,7 +59,8 @@ internal static class OrderService
             {
                 app.MapDefaultEndpoints();
                 app.MapOrderApi();
-            });
+            },
+            environment);
 
     /// <summary>A loopback address where nothing listens (yet): a sidecar that is down.</summary>
     public static Uri UnusedEndpoint(int? port = null) => new($"http://127.0.0.1:{port ?? LoopbackPorts.Free()}/");
