@@ -22,7 +22,8 @@ public static class ErrorHygiene
         "[1,2,3]",
     ];
 
-    private static readonly string[] Leaks = [Secret, "Exception", "   at ", "System.", "dapr-api-token", "X-Probe"];
+    // A header dump would show the made-up header's name; the token's name alone may appear, in an answer saying it is wrong.
+    private static readonly string[] Leaks = [Secret, "Exception", "   at ", "System.", "X-Probe"];
 
     /// <param name="bodyPaths">"METHOD /path" of endpoints that read a JSON body.</param>
     /// <param name="queryPaths">GET paths with query values of the wrong type.</param>
