@@ -111,6 +111,32 @@ public sealed class RoomCacheTests(BookingServiceFixture booking) : IClassFixtur
     }
 
     [Fact]
+    public async Task While_postgres_is_down_the_last_room_is_served_past_its_duration()
+    {
+        var duration = TimeSpan.FromSeconds(2);
+        await using var postgres = await PostgresServer.StartNewAsync();
+        await using var service = await BookingService.StartAsync(
+            await postgres.CreateDatabaseAsync(), booking.Redis, new Dictionary<string, string?>(StringComparer.Ordinal)
+            {
+                ["Booking:RoomCacheDuration"] = duration.ToString(),
+            });
+        var room = await service.Client.CreateRoomAsync(name: "Before the outage");
+        var cached = Stopwatch.StartNew();
+        await ReadRoomAsync(service.Client, room.Id);
+
+        await postgres.StopAsync();
+
+        // Every read until well past the entry's duration answers the room: fail-safe keeps the last value when the refresh fails.
+        await Poll.UntilAsync(
+            async () =>
+            {
+                Assert.Equal(room, await ReadRoomAsync(service.Client, room.Id));
+                return cached.Elapsed > duration * 2;
+            },
+            Deadline);
+    }
+
+    [Fact]
     public async Task While_redis_is_down_reads_and_updates_are_served_from_postgres()
     {
         await using var redis = await RedisServer.StartNewAsync();
