@@ -1,20 +1,18 @@
-using CloudScale.ServiceDefaults;
 using CloudScale.ServiceDefaults.Errors;
 using CloudScale.ServiceDefaults.Health;
-using CloudScale.ServiceDefaults.Resilience;
 using CloudScale.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The cross-cutting defaults every CloudScale service shares, shaped like the Aspire ServiceDefaults template
-/// but production-safe: telemetry, health endpoints in every environment, resilience on every HttpClient,
-/// problem details for every error, and a bounded graceful shutdown.
+/// The cross-cutting defaults every CloudScale service shares, in the shape of the Aspire ServiceDefaults template
+/// but production-safe: telemetry, service discovery and the standard resilience handler on every HttpClient, health
+/// endpoints in every environment, problem details that leak nothing for every error, and a bounded graceful shutdown.
 /// </summary>
 public static class Extensions
 {
@@ -26,8 +24,28 @@ public static class Extensions
         builder.ConfigureGracefulShutdown();
         builder.ConfigureRequestLimits();
 
-        builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
-        builder.Services.AddTransient<IStartupFilter, ServiceDefaultsStartupFilter>();
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            // Under ConfigureHttpClientDefaults every client shares one pipeline; keyed by authority, a failing payment
+            // provider opens its own circuit breaker and not the one in front of the sidecar.
+            http.AddStandardResilienceHandler().SelectPipelineByAuthority();
+            // After the resilience handler, so that each retry resolves the name again and may reach another replica.
+            http.AddServiceDiscovery();
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Gives this client its own standard resilience pipeline with <paramref name="configure"/> applied, instead of the
+    /// shared default one. It runs inside service discovery, so the retries of one call go to the endpoint first resolved.
+    /// </summary>
+    public static IHttpClientBuilder WithStandardResilience(this IHttpClientBuilder builder, Action<HttpStandardResilienceOptions> configure)
+    {
+        // The package's documented way to replace the default handler for one client; it is marked for evaluation only.
+#pragma warning disable EXTEXP0001
+        builder.RemoveAllResilienceHandlers().AddStandardResilienceHandler(configure);
+#pragma warning restore EXTEXP0001
         return builder;
     }
 
@@ -48,8 +66,15 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// The error handling and the health endpoints. Call it first after <c>Build()</c>: in Development WebApplication puts
+    /// its developer exception page (which echoes stack traces and request headers) in front of everything the app adds,
+    /// and only a handler placed before any other middleware catches every exception before that page sees it.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         app.MapHealthEndpoints();
         return app;
     }

@@ -1,21 +1,18 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace CloudScale.ServiceDefaults.Errors;
 
 /// <summary>
-/// Turns exceptions into problem details. Bad requests keep their status and a description of what was wrong
-/// with the input; anything else is a 500 whose details (message, stack) are shown only in Development.
+/// Turns exceptions into problem details that are the same in every environment, Development included: a client's
+/// mistake is a 4xx that says what to fix (field by field where a field is wrong), logged at Information; anything else
+/// is a 500 that says only that it was logged. Neither carries an exception's type, message or stack, nor any request
+/// header: the trace id in the body leads to all of that on the dashboard.
 /// </summary>
-internal sealed partial class GlobalExceptionHandler(
-    IProblemDetailsService problemDetails,
-    IHostEnvironment environment,
-    ILogger<GlobalExceptionHandler> logger) : IExceptionHandler
+internal sealed partial class GlobalExceptionHandler(IProblemDetailsService problemDetails, ILogger<GlobalExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -24,12 +21,7 @@ internal sealed partial class GlobalExceptionHandler(
         if (exception is BadHttpRequestException badRequest)
         {
             LogBadRequest(logger, context.Request.Method, context.Request.Path.Value, badRequest.StatusCode, badRequest.Message, traceId);
-            problem = new ProblemDetails
-            {
-                Status = badRequest.StatusCode,
-                Title = badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Invalid request",
-                Detail = DescribeBadRequest(badRequest),
-            };
+            problem = BadRequestProblems.Describe(badRequest);
         }
         else
         {
@@ -38,22 +30,13 @@ internal sealed partial class GlobalExceptionHandler(
             {
                 Status = StatusCodes.Status500InternalServerError,
                 Title = "An unexpected error occurred",
-                Detail = environment.IsDevelopment() ? exception.ToString() : "The error was logged with the trace id of this response.",
+                Detail = "The error was logged with the trace id of this response.",
             };
         }
 
-        context.Response.StatusCode = problem.Status.Value;
-        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = problem,
-            Exception = exception,
-        });
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
     }
-
-    // A JSON error names the path and the expected type ("$.nights … Int32"), which is what a client needs to fix it.
-    private static string DescribeBadRequest(BadHttpRequestException exception) =>
-        exception.InnerException is JsonException json ? $"{exception.Message} {json.Message}" : exception.Message;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected {Method} {Path} with {StatusCode}: {Reason} (trace {TraceId})")]
     private static partial void LogBadRequest(ILogger logger, string method, string? path, int statusCode, string reason, string traceId);

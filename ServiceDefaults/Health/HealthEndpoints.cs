@@ -28,7 +28,8 @@ public static class HealthEndpoints
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag])
             .AddCheck<ShutdownHealthCheck>("shutdown", tags: [ReadyTag]);
 
-        // A check that hangs must not hang the probe: every registration without its own timeout gets this one.
+        // A check that hangs must not hang the probe: every registration without its own timeout gets this one, and is
+        // given up on when it passes, as not every client honours cancellation (StackExchange.Redis waits out its own timeout).
         builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
         {
             foreach (var registration in options.Registrations)
@@ -37,6 +38,9 @@ public static class HealthEndpoints
                 {
                     registration.Timeout = timeout;
                 }
+
+                var factory = registration.Factory;
+                registration.Factory = services => new AbandonedOnCancellation(factory(services));
             }
         });
         return builder;
@@ -55,5 +59,11 @@ public static class HealthEndpoints
             Predicate = registration => registration.Tags.Contains(LiveTag),
             ResponseWriter = HealthReportWriter.WriteAsync,
         });
+    }
+
+    private sealed class AbandonedOnCancellation(IHealthCheck check) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            check.CheckHealthAsync(context, cancellationToken).WaitAsync(cancellationToken);
     }
 }

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace CloudScale.ServiceDefaults.Health;
 
 /// <summary>
-/// Writes a health report as JSON: each check's name, status, duration and description. Exception messages
-/// are left out on purpose: a driver's message can name hosts, users or file paths.
+/// Writes a health report as JSON: each check's name, status, duration and description. A failed check's exception is
+/// left out, and so is its description when it has one: health-check packages put the exception's message there, and a
+/// driver's message can name hosts, users or file paths.
 /// </summary>
 internal static class HealthReportWriter
 {
@@ -26,8 +27,7 @@ internal static class HealthReportWriter
                 entry.Key,
                 entry.Value.Status,
                 Math.Round(entry.Value.Duration.TotalMilliseconds, 2),
-                entry.Value.Description,
-                entry.Value.Exception?.GetType().Name,
+                entry.Value.Exception is null ? entry.Value.Description : null,
                 !entry.Value.Tags.Any() ? null : [.. entry.Value.Tags]))]);
 
         context.Response.ContentType = "application/json; charset=utf-8";
@@ -37,5 +37,5 @@ internal static class HealthReportWriter
     private sealed record HealthReportBody(HealthStatus Status, double TotalDurationMs, IReadOnlyList<HealthCheckBody> Checks);
 
     private sealed record HealthCheckBody(
-        string Name, HealthStatus Status, double DurationMs, string? Description, string? Error, IReadOnlyList<string>? Tags);
+        string Name, HealthStatus Status, double DurationMs, string? Description, IReadOnlyList<string>? Tags);
 }

@@ -1,3 +1,5 @@
+using StackExchange.Redis;
+
 namespace CloudScale.Redis.Benchmarks;
 
 /// <summary>

@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using StackExchange.Redis;
 
 namespace CloudScale.Redis.Benchmarks;
 
 /// <summary>
-/// Drives our client with redis-benchmark's load shape (see <see cref="Scenario"/>). Like redis-benchmark, it records one
+/// Drives StackExchange.Redis with redis-benchmark's load shape (see <see cref="Scenario"/>). Like redis-benchmark, it records one
 /// latency per command, measured from the moment its batch is sent; redis-benchmark stops that clock when the first
 /// reply of the batch arrives, this one when the caller sees the command's own reply, so it can only read higher.
 /// </summary>
@@ -13,7 +14,7 @@ internal sealed class ClientLoad(IDatabase database)
     {
         BenchmarkCommand.Set => RunAsync(scenario, () => database.StringSetAsync(BenchmarkData.Key, BenchmarkData.Value), written => written),
         // Either tool may have written the value last, so any value of the benchmark's size is the right one.
-        _ => RunAsync(scenario, () => database.StringGetAsync(BenchmarkData.Key), value => value.AsMemory().Length == BenchmarkData.ValueSize),
+        _ => RunAsync(scenario, () => database.StringGetAsync(BenchmarkData.Key), value => ((ReadOnlyMemory<byte>)value).Length == BenchmarkData.ValueSize),
     };
 
     private static async Task<Measurement> RunAsync<TReply>(Scenario scenario, Func<Task<TReply>> send, Func<TReply, bool> isExpected)

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
-using CloudScale.Redis;
 using CloudScale.Redis.Benchmarks;
 using CloudScale.Testing;
+using StackExchange.Redis;
 
 if (args is ["--help"] or ["-h"])
 {
@@ -24,10 +24,10 @@ var tool = new RedisBenchmarkTool(server.Host, server.Port);
 await using var redis = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
 var load = new ClientLoad(redis.GetDatabase());
 var environment = new BenchmarkEnvironment(
-    await RedisVersionAsync(redis.GetDatabase()), Environment.ProcessorCount, RuntimeInformation.FrameworkDescription, RuntimeInformation.OSDescription, DateTimeOffset.UtcNow);
+    redis.GetServers()[0].Version.ToString(), Environment.ProcessorCount, RuntimeInformation.FrameworkDescription, RuntimeInformation.OSDescription, DateTimeOffset.UtcNow);
 
 // The JIT compiles and then re-optimises the client's hot paths while it runs; redis-benchmark is native code.
-Progress("Warming up our client…");
+Progress("Warming up StackExchange.Redis…");
 foreach (var scenario in scenarios)
 {
     foreach (var command in commands)
@@ -37,17 +37,21 @@ foreach (var scenario in scenarios)
 }
 
 var results = new List<ScenarioResult>();
-foreach (var scenario in scenarios)
+var total = settings.Rounds * scenarios.Length * commands.Length;
+for (var round = 1; round <= settings.Rounds; round++)
 {
-    foreach (var command in commands)
+    foreach (var scenario in scenarios)
     {
-        var label = $"[{results.Count + 1}/{scenarios.Length * commands.Length}] {scenario.Name}, {command.ToString().ToUpperInvariant()}, {scenario.Requests:N0} requests:";
-        Progress($"{label} redis-benchmark…", newLine: false);
-        var baseline = await tool.RunAsync(scenario, command);
-        Progress($" {baseline.RequestsPerSecond:N0} req/s; ours…", newLine: false);
-        var ours = await load.RunAsync(scenario, command);
-        Progress($" {ours.RequestsPerSecond:N0} req/s ({ours.RequestsPerSecond / baseline.RequestsPerSecond:P0})");
-        results.Add(new ScenarioResult(scenario, command, ours, baseline));
+        foreach (var command in commands)
+        {
+            var label = $"[{results.Count + 1}/{total}] {scenario.Name}, {command.ToString().ToUpperInvariant()}, {scenario.Requests:N0} requests:";
+            Progress($"{label} redis-benchmark…", newLine: false);
+            var baseline = await tool.RunAsync(scenario, command);
+            Progress($" {baseline.RequestsPerSecond:N0} req/s; StackExchange.Redis…", newLine: false);
+            var client = await load.RunAsync(scenario, command);
+            Progress($" {client.RequestsPerSecond:N0} req/s ({client.RequestsPerSecond / baseline.RequestsPerSecond:P0})");
+            results.Add(new ScenarioResult(round, scenario, command, client, baseline));
+        }
     }
 }
 
@@ -71,11 +75,4 @@ static void Progress(string message, bool newLine = true)
     {
         Console.Error.Write(message);
     }
-}
-
-static async Task<string> RedisVersionAsync(IDatabase database)
-{
-    var info = await database.InfoAsync("server");
-    var line = info.Split('\n').First(line => line.StartsWith("redis_version:", StringComparison.Ordinal));
-    return line["redis_version:".Length..].Trim();
 }

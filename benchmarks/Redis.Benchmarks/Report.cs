@@ -16,16 +16,23 @@ internal static class Report
             $"redis-server {environment.RedisVersion} on 127.0.0.1, {environment.Processors} processors, {environment.Runtime}, {BenchmarkData.ValueSize}-byte values");
         table.AppendLine();
         table.AppendLine(CultureInfo.InvariantCulture,
-            $"{"scenario",-24} {"cmd",-4} | {"ours req/s",11} {"p50 ms",7} {"p99 ms",7} | {"redis-benchmark",15} {"p50 ms",7} {"p99 ms",7} | {"ours/rb",7} {"target",-10}");
-        table.AppendLine(new string('-', 113));
+            $"{"round",5} {"scenario",-24} {"cmd",-4} | {"SE.Redis req/s",14} {"p50 ms",7} {"p99 ms",7} | {"redis-benchmark",15} {"p50 ms",7} {"p99 ms",7} | {"SE/rb",7}");
+        table.AppendLine(new string('-', 112));
         foreach (var result in results)
         {
-            var target = result.Scenario.TargetRatio is { } ratio ? $">={ratio:P0} {(result.MeetsTarget == true ? "met" : "MISSED")}" : "";
             table.AppendLine(CultureInfo.InvariantCulture,
-                $"{result.Scenario.Name,-24} {result.Command.ToString().ToUpperInvariant(),-4} | " +
-                $"{result.Ours.RequestsPerSecond,11:N0} {result.Ours.P50Milliseconds,7:0.000} {result.Ours.P99Milliseconds,7:0.000} | " +
+                $"{result.Round,5} {result.Scenario.Name,-24} {result.Command.ToString().ToUpperInvariant(),-4} | " +
+                $"{result.Client.RequestsPerSecond,14:N0} {result.Client.P50Milliseconds,7:0.000} {result.Client.P99Milliseconds,7:0.000} | " +
                 $"{result.RedisBenchmark.RequestsPerSecond,15:N0} {result.RedisBenchmark.P50Milliseconds,7:0.000} {result.RedisBenchmark.P99Milliseconds,7:0.000} | " +
-                $"{result.ThroughputRatio,7:P0} {target,-10}");
+                $"{result.ThroughputRatio,7:P0}");
+        }
+
+        table.AppendLine();
+        table.AppendLine("StackExchange.Redis / redis-benchmark throughput over the rounds (min-max):");
+        foreach (var rows in results.GroupBy(result => (result.Scenario.Name, result.Command)))
+        {
+            table.AppendLine(CultureInfo.InvariantCulture,
+                $"  {rows.Key.Name,-24} {rows.Key.Command.ToString().ToUpperInvariant(),-4} {rows.Min(row => row.ThroughputRatio),7:P0} - {rows.Max(row => row.ThroughputRatio):P0}");
         }
 
         return table.ToString();
@@ -39,17 +46,16 @@ internal static class Report
             ValueSize = BenchmarkData.ValueSize,
             Results = results.Select(result => new
             {
+                result.Round,
                 Scenario = result.Scenario.Name,
                 result.Scenario.Callers,
                 result.Scenario.Pipeline,
                 result.Scenario.Requests,
                 Command = result.Command.ToString().ToUpperInvariant(),
-                result.Ours,
+                StackExchangeRedis = result.Client,
                 result.RedisBenchmark,
                 RedisBenchmarkArguments = string.Join(' ', tool.Arguments(result.Scenario, result.Command)),
                 result.ThroughputRatio,
-                result.Scenario.TargetRatio,
-                result.MeetsTarget,
             }),
         };
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));

@@ -14,6 +14,9 @@ internal sealed class BookingOptions
     /// </summary>
     public TimeSpan ExpirySweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a room stays cached in Redis: the bound on staleness when an invalidation is lost to a Redis outage.</summary>
+    /// <summary>
+    /// How long a room stays cached (memory and Redis): the bound on staleness when an invalidation is lost to a Redis
+    /// outage. Past half of it a read still answers the cached room and refreshes it in the background.
+    /// </summary>
     public TimeSpan RoomCacheDuration { get; set; } = TimeSpan.FromMinutes(5);
 }

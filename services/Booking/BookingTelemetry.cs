@@ -12,10 +12,6 @@ internal static class BookingTelemetry
 
     private static readonly Meter Meter = new(Name);
 
-    /// <summary>Room lookups by where they were answered: <c>hit</c> (Redis), <c>miss</c> or <c>bypass</c> (Redis unavailable).</summary>
-    public static readonly Counter<long> RoomCacheLookups = Meter.CreateCounter<long>(
-        "booking.room_cache.lookups", unit: "{lookup}", description: "Room lookups by cache result.");
-
     /// <summary>Hold attempts by outcome (<c>Created</c>, <c>Repeated</c>, <c>RoomUnavailable</c>, …).</summary>
     public static readonly Counter<long> Holds = Meter.CreateCounter<long>(
         "booking.holds", unit: "{hold}", description: "Hold attempts by outcome.");

@@ -10,7 +10,8 @@ namespace CloudScale.Booking.Tests;
 /// </summary>
 internal static class BookingService
 {
-    public static Task<InProcessApp> StartAsync(string database, string redis, IReadOnlyDictionary<string, string?>? settings = null) =>
+    public static Task<InProcessApp> StartAsync(
+        string database, string redis, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production") =>
         InProcessApp.StartAsync(
             new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal), StringComparer.Ordinal)
             {
@@ -26,5 +27,6 @@ internal static class BookingService
             {
                 app.MapDefaultEndpoints();
                 app.MapBookingApi();
-            });
+            },
+            environment);
 }

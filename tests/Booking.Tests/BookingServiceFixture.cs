@@ -11,13 +11,21 @@ public class BookingServiceFixture(TestServers servers) : IAsyncLifetime
 
     public string Database { get; private set; } = "";
 
-    public HttpClient Client => (_service ?? throw new InvalidOperationException("The service starts in InitializeAsync.")).Client;
+    public InProcessApp Service => _service ?? throw new InvalidOperationException("The service starts in InitializeAsync.");
+
+    public HttpClient Client => Service.Client;
+
+    public string Redis { get; private set; } = "";
 
     public virtual async ValueTask InitializeAsync()
     {
         Database = await servers.CreateDatabaseAsync();
-        _service = await BookingService.StartAsync(Database, (await servers.RedisAsync()).ConnectionString);
+        Redis = (await servers.RedisAsync()).ConnectionString;
+        _service = await BookingService.StartAsync(Database, Redis);
     }
+
+    /// <summary>Another replica on the same database and Redis.</summary>
+    public Task<InProcessApp> StartReplicaAsync(IReadOnlyDictionary<string, string?>? settings = null) => BookingService.StartAsync(Database, Redis, settings);
 
     /// <summary>Every row of <paramref name="table"/>, to show that a rejected request changed nothing.</summary>
     public Task<string> SnapshotAsync(string table) => Sql.SnapshotAsync(Database, table);

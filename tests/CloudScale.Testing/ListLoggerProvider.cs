@@ -3,20 +3,22 @@ using Microsoft.Extensions.Logging;
 
 namespace CloudScale.Testing;
 
-/// <summary>Keeps every formatted log message, for tests that check what was logged.</summary>
+/// <summary>Keeps every formatted log message with its level, for tests that check what was logged.</summary>
 public sealed class ListLoggerProvider : ILoggerProvider
 {
-    private readonly ConcurrentQueue<string> _messages = new();
+    private readonly ConcurrentQueue<(LogLevel Level, string Message)> _entries = new();
 
-    public IReadOnlyCollection<string> Messages => _messages;
+    public IReadOnlyCollection<(LogLevel Level, string Message)> Entries => _entries;
 
-    public ILogger CreateLogger(string categoryName) => new ListLogger(_messages);
+    public IReadOnlyCollection<string> Messages => [.. _entries.Select(entry => entry.Message)];
+
+    public ILogger CreateLogger(string categoryName) => new ListLogger(_entries);
 
     public void Dispose()
     {
     }
 
-    private sealed class ListLogger(ConcurrentQueue<string> messages) : ILogger
+    private sealed class ListLogger(ConcurrentQueue<(LogLevel Level, string Message)> entries) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -25,6 +27,6 @@ public sealed class ListLoggerProvider : ILoggerProvider
 
         public void Log<TState>(
             LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            messages.Enqueue(formatter(state, exception));
+            entries.Enqueue((logLevel, formatter(state, exception)));
     }
 }

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
-using CloudScale.ServiceDefaults.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 
@@ -135,31 +135,29 @@ public sealed class ResilienceTests : IAsyncLifetime
     }
 
     [Fact]
-    public void The_defaults_are_those_of_the_standard_resilience_handler()
+    public async Task Every_client_gets_the_standard_handler_without_asking_for_it()
     {
-        var options = new HttpStandardResilienceOptions();
+        using var host = ClientHost(configure: null);
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("upstream");
 
-        Assert.Equal(TimeSpan.FromSeconds(30), options.TotalRequestTimeout.Timeout);
-        Assert.Equal(TimeSpan.FromSeconds(10), options.AttemptTimeout.Timeout);
-        Assert.Equal(3, options.Retry.MaxRetryAttempts);
-        Assert.Equal(TimeSpan.FromSeconds(2), options.Retry.Delay);
-        Assert.Equal(Polly.DelayBackoffType.Exponential, options.Retry.BackoffType);
-        Assert.True(options.Retry.UseJitter);
-        Assert.True(options.Retry.ShouldRetryAfterHeader);
-        Assert.Equal(0.1, options.CircuitBreaker.FailureRatio);
-        Assert.Equal(100, options.CircuitBreaker.MinimumThroughput);
-        Assert.Equal(TimeSpan.FromSeconds(30), options.CircuitBreaker.SamplingDuration);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.CircuitBreaker.BreakDuration);
-        Assert.Equal(1000, options.RateLimiter.PermitLimit);
-        Assert.Equal(0, options.RateLimiter.QueueLimit);
+        var response = await client.GetAsync(Url("/fails/1/503"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, HitsOf("/fails/1/503"));
     }
 
-    private static IHost ClientHost(Action<HttpStandardResilienceOptions> configure)
+    /// <summary>A host with ServiceDefaults and the client "upstream": its own pipeline when <paramref name="configure"/> is given, else the default one.</summary>
+    private static IHost ClientHost(Action<HttpStandardResilienceOptions>? configure)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.AddServiceDefaults();
-        builder.Services.AddHttpClient("upstream").ConfigureStandardResilience(configure);
+        var upstream = builder.Services.AddHttpClient("upstream");
+        if (configure is not null)
+        {
+            upstream.WithStandardResilience(configure);
+        }
+
         return builder.Build();
     }
 

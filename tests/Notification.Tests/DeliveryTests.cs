@@ -23,7 +23,7 @@ public sealed class DeliveryTests(NotificationServiceFixture notification) : ICl
         Assert.Equal((user, "order.confirmed", "Booking confirmed", null), (stored.UserId, stored.Kind, stored.Title, stored.ReadAt));
         Assert.Contains(confirmed.OrderId.ToString(), stored.Body, StringComparison.Ordinal);
         Assert.Contains("240.00", stored.Body, StringComparison.Ordinal);
-        Assert.Equal(1L, (long)await notification.Redis.StringGetAsync(UnreadCounter.Key(user), TestContext.Current.CancellationToken));
+        Assert.Equal(1L, (long)await notification.Redis.StringGetAsync(UnreadCounter.Key(user)));
         Assert.Equal(1, await _client.UnreadAsync(user));
     }
 
@@ -67,7 +67,7 @@ public sealed class DeliveryTests(NotificationServiceFixture notification) : ICl
         await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _client.DeliverAsync(confirmed, eventId).AssertDaprStatusAsync("SUCCESS")));
 
         Assert.Equal(1, await notification.CountRowsForEventAsync(eventId));
-        Assert.Equal(1L, (long)await notification.Redis.StringGetAsync(UnreadCounter.Key(user), TestContext.Current.CancellationToken));
+        Assert.Equal(1L, (long)await notification.Redis.StringGetAsync(UnreadCounter.Key(user)));
     }
 
     [Theory]

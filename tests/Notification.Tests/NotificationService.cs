@@ -12,7 +12,7 @@ internal static class NotificationService
 {
     public const string AppToken = "test-app-token";
 
-    public static Task<InProcessApp> StartAsync(string database, string redis) =>
+    public static Task<InProcessApp> StartAsync(string database, string redis, string environment = "Production") =>
         InProcessApp.StartAsync(
             new Dictionary<string, string?>(StringComparer.Ordinal)
             {
@@ -31,5 +31,6 @@ internal static class NotificationService
             {
                 app.MapDefaultEndpoints();
                 app.MapNotificationApi();
-            });
+            },
+            environment);
 }

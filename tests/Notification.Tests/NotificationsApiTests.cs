@@ -49,7 +49,7 @@ public sealed class NotificationsApiTests(NotificationServiceFixture notificatio
 
         Assert.All(marks.Append(again), response => Assert.Equal(HttpStatusCode.NoContent, response.StatusCode));
         Assert.Equal(1, await _client.UnreadAsync(user));
-        Assert.Equal(1L, (long)await notification.Redis.StringGetAsync(UnreadCounter.Key(user), TestContext.Current.CancellationToken));
+        Assert.Equal(1L, (long)await notification.Redis.StringGetAsync(UnreadCounter.Key(user)));
         var listed = (await _client.ListAsync(user)).Items.Single(item => item.Id == first.Id);
         Assert.NotNull(listed.ReadAt);
     }
@@ -78,11 +78,11 @@ public sealed class NotificationsApiTests(NotificationServiceFixture notificatio
 
         Assert.Equal(3, await _client.UnreadAsync(user));
         var key = UnreadCounter.Key(user);
-        Assert.True(await notification.Redis.KeyDeleteAsync(key, TestContext.Current.CancellationToken));
+        Assert.True(await notification.Redis.KeyDeleteAsync(key));
 
         Assert.Equal(3, await _client.UnreadAsync(user));
-        Assert.Equal(3L, (long)await notification.Redis.StringGetAsync(key, TestContext.Current.CancellationToken));
-        Assert.InRange(await notification.Redis.KeyTimeToLiveAsync(key, TestContext.Current.CancellationToken) ?? TimeSpan.Zero, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+        Assert.Equal(3L, (long)await notification.Redis.StringGetAsync(key));
+        Assert.InRange(await notification.Redis.KeyTimeToLiveAsync(key) ?? TimeSpan.Zero, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
     }
 
     [Theory]

@@ -1,5 +1,4 @@
 using CloudScale.Order.Extensions;
-using CloudScale.ServiceDefaults.Resilience;
 using CloudScale.Testing;
 using Microsoft.AspNetCore.Builder;
 using CloudScale.Workflow;
@@ -19,7 +18,8 @@ internal static class OrderService
     /// <paramref name="runsSagas"/>; <paramref name="logs"/>, when given, receives everything the service logs.
     /// </summary>
     public static Task<InProcessApp> StartOrderAsync(
-        string database, string redis, Uri sidecar, IReadOnlyDictionary<string, string?>? settings = null, bool runsSagas = false, ILoggerProvider? logs = null) =>
+        string database, string redis, Uri sidecar, IReadOnlyDictionary<string, string?>? settings = null, bool runsSagas = false, ILoggerProvider? logs = null,
+        string environment = "Production") =>
         InProcessApp.StartAsync(
             new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal), StringComparer.Ordinal)
             {
@@ -49,7 +49,7 @@ internal static class OrderService
                     builder.Logging.AddProvider(logs);
                 }
 
-                builder.Services.AddHttpClient("dapr").ConfigureStandardResilience(options =>
+                builder.Services.AddHttpClient("dapr").WithStandardResilience(options =>
                 {
                     options.Retry.MaxRetryAttempts = 1;
                     options.Retry.Delay = TimeSpan.FromMilliseconds(10);
@@ -59,7 +59,8 @@ internal static class OrderService
             {
                 app.MapDefaultEndpoints();
                 app.MapOrderApi();
-            });
+            },
+            environment);
 
     /// <summary>A loopback address where nothing listens (yet): a sidecar that is down.</summary>
     public static Uri UnusedEndpoint(int? port = null) => new($"http://127.0.0.1:{port ?? LoopbackPorts.Free()}/");

@@ -9,7 +9,7 @@ internal static class PaymentSimulatorService
 {
     /// <summary>The PaymentSimulator with <paramref name="settings"/> (its <c>PaymentSimulator</c> section).</summary>
     public static Task<InProcessApp> StartPaymentSimulatorAsync(
-        IReadOnlyDictionary<string, string?> settings, Action<WebApplication>? beforeEndpoints = null) =>
+        IReadOnlyDictionary<string, string?> settings, Action<WebApplication>? beforeEndpoints = null, string environment = "Production") =>
         InProcessApp.StartAsync(
             settings,
             builder =>
@@ -22,5 +22,6 @@ internal static class PaymentSimulatorService
                 beforeEndpoints?.Invoke(app);
                 app.MapDefaultEndpoints();
                 app.MapPaymentSimulatorApi();
-            });
+            },
+            environment);
 }

@@ -2,8 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CloudScale.Booking.Reservations;
 using CloudScale.Booking.Rooms;
-using CloudScale.ServiceDefaults.Health;
-using CloudScale.ServiceDefaults.Resilience;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace CloudScale.Booking.Extensions;
 
@@ -15,7 +14,7 @@ internal static class ApplicationServiceExtensions
         builder.AddNpgsqlDataSource("bookingdb");
         builder.AddRedisClient("cache");
         // The sidecar applies the Resiliency policies; a publish or state write that failed is not blindly sent again.
-        builder.Services.AddDaprClient().ConfigureStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
+        builder.Services.AddDaprClient().WithStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
         builder.Services.AddHealthChecks().AddDaprSidecar();
 
         builder.Services.AddOptions<BookingOptions>()
@@ -30,6 +29,7 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddHostedService<ExpiredHoldSweeper>();
 
         builder.Services.AddSingleton<RoomStore>();
+        builder.AddRoomCache();
         builder.Services.AddSingleton<RoomCache>();
         builder.Services.AddSingleton<ReservationStore>();
 

@@ -1,9 +1,8 @@
 using CloudScale.Notification.IntegrationEvents;
 using CloudScale.Notification.Notifications;
-using CloudScale.ServiceDefaults.Health;
-using CloudScale.ServiceDefaults.Resilience;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace CloudScale.Notification.Extensions;
 
@@ -15,7 +14,7 @@ internal static class ApplicationServiceExtensions
         builder.AddNpgsqlDataSource("notificationdb");
         builder.AddRedisClient("cache");
         // The sidecar applies the Resiliency policies; a publish or state write that failed is not blindly sent again.
-        builder.Services.AddDaprClient().ConfigureStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
+        builder.Services.AddDaprClient().WithStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
         builder.Services.AddHealthChecks().AddDaprSidecar();
 
         // Only the sidecar, presenting APP_API_TOKEN, may deliver integration events.

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CloudScale.Redis;
+using StackExchange.Redis;
 
 namespace CloudScale.Notification.Notifications;
 
@@ -15,19 +15,19 @@ internal sealed class NotificationBroadcast(RedisBestEffort redis)
     /// <summary>After a notification was stored; runs to the end even if the caller has gone away.</summary>
     public Task PublishAsync(UserNotification notification) =>
         redis.TryAsync("publish", notification.UserId, _ => redis.Connection.GetSubscriber().PublishAsync(
-            Channel(notification.UserId), JsonSerializer.Serialize(notification, JsonSerializerOptions.Web), CancellationToken.None));
+            Channel(notification.UserId), JsonSerializer.Serialize(notification, JsonSerializerOptions.Web)));
 
     /// <summary>
     /// Calls <paramref name="onNotification"/> for each notification of the user published from now on, on Redis's reader:
     /// it must return quickly. Dispose the result to stop. Throws when Redis cannot be reached, as nothing would arrive.
     /// </summary>
-    public async Task<IAsyncDisposable> SubscribeAsync(string userId, Action<UserNotification> onNotification, CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> SubscribeAsync(string userId, Action<UserNotification> onNotification)
     {
         var subscriber = redis.Connection.GetSubscriber();
         var channel = Channel(userId);
         Action<RedisChannel, RedisValue> handler = (_, message) =>
             onNotification(JsonSerializer.Deserialize<UserNotification>((string)message!, JsonSerializerOptions.Web)!);
-        await subscriber.SubscribeAsync(channel, handler, cancellationToken);
+        await subscriber.SubscribeAsync(channel, handler);
         return new Subscription(redis, userId, channel, handler);
     }
 
@@ -38,7 +38,7 @@ internal sealed class NotificationBroadcast(RedisBestEffort redis)
         public async ValueTask DisposeAsync() =>
             await redis.TryAsync("unsubscribe", userId, async _ =>
             {
-                await redis.Connection.GetSubscriber().UnsubscribeAsync(channel, handler, CancellationToken.None);
+                await redis.Connection.GetSubscriber().UnsubscribeAsync(channel, handler);
                 return true;
             });
     }

@@ -46,8 +46,7 @@ internal sealed class NotificationStream(string userId, Guid? lastSeenId) : IRes
                 {
                     live.Writer.TryComplete();
                 }
-            },
-            cancellationToken);
+            });
 
         var response = context.Response;
         response.ContentType = "text/event-stream";

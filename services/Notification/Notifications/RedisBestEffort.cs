@@ -1,4 +1,4 @@
-using CloudScale.Redis;
+using StackExchange.Redis;
 
 namespace CloudScale.Notification.Notifications;
 

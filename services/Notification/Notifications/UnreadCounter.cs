@@ -1,4 +1,4 @@
-using CloudScale.Redis;
+using StackExchange.Redis;
 using Microsoft.Extensions.Options;
 
 namespace CloudScale.Notification.Notifications;
@@ -24,7 +24,7 @@ internal sealed class UnreadCounter(RedisBestEffort redis, NotificationStore sto
     public async Task<long> GetAsync(string userId, CancellationToken cancellationToken)
     {
         var key = Key(userId);
-        var (cached, answered) = await redis.TryAsync("unread count read", userId, database => database.StringGetAsync(key, cancellationToken));
+        var (cached, answered) = await redis.TryAsync("unread count read", userId, database => database.StringGetAsync(key));
         if (!cached.IsNull)
         {
             return (long)cached;
@@ -35,7 +35,7 @@ internal sealed class UnreadCounter(RedisBestEffort redis, NotificationStore sto
         {
             // NX: an adjusted count that appeared meanwhile is at least as fresh as this one.
             await redis.TryAsync("unread count rebuild", userId, database =>
-                database.StringSetAsync(key, count, options.Value.UnreadCountCacheDuration, When.NotExists, cancellationToken: cancellationToken));
+                database.StringSetAsync(key, count, options.Value.UnreadCountCacheDuration, When.NotExists));
         }
 
         return count;
@@ -48,5 +48,5 @@ internal sealed class UnreadCounter(RedisBestEffort redis, NotificationStore sto
     public Task DecrementAsync(string userId) => AdjustAsync(userId, -1);
 
     private async Task AdjustAsync(string userId, long delta) =>
-        await redis.TryAsync("unread count adjust", userId, database => database.ScriptEvaluateAsync(AdjustScript, [Key(userId)], [delta], CancellationToken.None));
+        await redis.TryAsync("unread count adjust", userId, database => database.ScriptEvaluateAsync(AdjustScript, [Key(userId)], [delta]));
 }

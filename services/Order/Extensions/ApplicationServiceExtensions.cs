@@ -4,8 +4,7 @@ using CloudScale.Order.Orders;
 using CloudScale.Order.Outbox;
 using CloudScale.Order.Payments;
 using CloudScale.Order.Saga;
-using CloudScale.ServiceDefaults.Health;
-using CloudScale.ServiceDefaults.Resilience;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace CloudScale.Order.Extensions;
 
@@ -17,7 +16,7 @@ internal static class ApplicationServiceExtensions
         builder.AddNpgsqlDataSource("orderdb");
         builder.AddRedisClient("cache");
         // The sidecar applies the Resiliency policies; a publish or state write that failed is not blindly sent again.
-        builder.Services.AddDaprClient().ConfigureStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
+        builder.Services.AddDaprClient().WithStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
         builder.Services.AddHealthChecks().AddDaprSidecar();
 
         builder.Services.AddOptions<OutboxOptions>()

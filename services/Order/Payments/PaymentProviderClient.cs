@@ -28,7 +28,7 @@ internal sealed class PaymentProviderException(HttpMethod method, string path, i
 }
 
 /// <summary>
-/// The external payment provider (the PaymentSimulator in development), at service discovery's <c>services:payments:http:0</c>.
+/// The external payment provider (the PaymentSimulator in development), at <c>http://payments</c> through service discovery.
 /// Every call goes through the ServiceDefaults resilience pipeline of this client: retries of transient failures,
 /// a per-attempt timeout and a circuit breaker that, once the provider keeps failing, fails calls at once with
 /// <c>Polly.CircuitBreaker.BrokenCircuitException</c> instead of waiting on it.

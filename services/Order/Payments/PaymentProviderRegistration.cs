@@ -1,5 +1,3 @@
-using CloudScale.ServiceDefaults.Resilience;
-
 namespace CloudScale.Order.Payments;
 
 internal static class PaymentProviderRegistration
@@ -8,16 +6,13 @@ internal static class PaymentProviderRegistration
     public const string ResilienceSection = "PaymentProvider:Resilience";
 
     /// <summary>
-    /// Registers <see cref="PaymentProviderClient"/> at the provider's service-discovery address. The address is read
-    /// when the client is first created, so that Order starts without it until the saga needs the provider.
+    /// Registers <see cref="PaymentProviderClient"/> at <c>http://payments</c>, which service discovery resolves from
+    /// <c>services:payments:http:0</c> (what the AppHost's <c>WithReference</c> sets) when a call is made, so that Order
+    /// starts without it until the saga needs the provider.
     /// </summary>
-    public static void AddPaymentProvider(this IHostApplicationBuilder builder)
-    {
-        var address = $"services:{PaymentProviderClient.ServiceName}:http:0";
-        builder.Services.AddHttpClient<PaymentProviderClient>((services, client) =>
-                client.BaseAddress = new Uri(services.GetRequiredService<IConfiguration>()[address]
-                    ?? throw new InvalidOperationException($"The payment provider's address is missing: set {address} (environment variable {address.Replace(":", "__", StringComparison.Ordinal)}).")))
-            .ConfigureStandardResilience(options =>
+    public static void AddPaymentProvider(this IHostApplicationBuilder builder) =>
+        builder.Services.AddHttpClient<PaymentProviderClient>(client => client.BaseAddress = new Uri($"http://{PaymentProviderClient.ServiceName}"))
+            .WithStandardResilience(options =>
             {
                 // A payment call should fail fast rather than hold a saga step for the default 30 s; and a provider
                 // failing half of a handful of calls is down, so stop calling it (the default waits for 100 calls at 10 %).
@@ -28,5 +23,4 @@ internal static class PaymentProviderRegistration
                 options.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(15);
                 builder.Configuration.GetSection(ResilienceSection).Bind(options);
             });
-    }
 }

@@ -6,8 +6,11 @@ using Microsoft.Extensions.Logging;
 
 namespace CloudScale.Testing.Otlp;
 
-/// <summary>A span as exported over OTLP, with the <c>service.name</c> of the process that exported it.</summary>
-public sealed record ExportedSpan(string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind);
+/// <summary>
+/// A span as exported over OTLP, with the <c>service.name</c> of the process that exported it and the name of the
+/// instrumentation scope (activity source) that made it.
+/// </summary>
+public sealed record ExportedSpan(string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind, string Scope);
 
 /// <summary>
 /// An OTLP/HTTP collector for tests (<c>http/protobuf</c>): decodes the spans posted to <c>/v1/traces</c> so that a test

@@ -3,7 +3,7 @@ namespace CloudScale.Testing.Otlp;
 /// <summary>
 /// Reads the fields of an OTLP <c>ExportTraceServiceRequest</c> that tests check (field numbers from
 /// opentelemetry-proto: request.resource_spans=1; ResourceSpans.resource=1, scope_spans=2; Resource.attributes=1;
-/// KeyValue.key=1, value=2; AnyValue.string_value=1; ScopeSpans.spans=2; Span.trace_id=1, span_id=2,
+/// KeyValue.key=1, value=2; AnyValue.string_value=1; ScopeSpans.scope=1, spans=2; InstrumentationScope.name=1; Span.trace_id=1, span_id=2,
 /// parent_span_id=4, name=5, kind=6) and skips every other field.
 /// </summary>
 internal static class TraceRequestDecoder
@@ -27,7 +27,14 @@ internal static class TraceRequestDecoder
                 }
             }
 
-            spans.AddRange(scopeSpans.SelectMany(scope => Fields(scope).Where(field => field.Number == 2)).Select(field => Span(service, field.Bytes)));
+            foreach (var scope in scopeSpans)
+            {
+                var fields = Fields(scope).ToList();
+                var scopeName = fields.FirstOrDefault(field => field.Number == 1) is { } instrumentation
+                    ? Fields(instrumentation.Bytes).FirstOrDefault(field => field.Number == 1)?.Text ?? ""
+                    : "";
+                spans.AddRange(fields.Where(field => field.Number == 2).Select(field => Span(service, scopeName, field.Bytes)));
+            }
         }
 
         return spans;
@@ -48,7 +55,7 @@ internal static class TraceRequestDecoder
         return null;
     }
 
-    private static ExportedSpan Span(string service, byte[] span)
+    private static ExportedSpan Span(string service, string scope, byte[] span)
     {
         string traceId = "", spanId = "", name = "";
         string? parent = null;
@@ -65,7 +72,7 @@ internal static class TraceRequestDecoder
             }
         }
 
-        return new ExportedSpan(service, traceId, spanId, parent, name, kind);
+        return new ExportedSpan(service, traceId, spanId, parent, name, kind, scope);
     }
 
     private sealed record Field(int Number, ulong Varint, byte[] Bytes)
