@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using CloudScale.Redis;
+using StackExchange.Redis;
 using CloudScale.Sidecar.Benchmarks;
 using CloudScale.Testing;
 
