@@ -2,10 +2,14 @@ using System.Net;
 using CloudScale.Sidecar;
 using CloudScale.Sidecar.Api;
 using CloudScale.Sidecar.Configuration;
+using CloudScale.Sidecar.GrpcApi;
 using CloudScale.Sidecar.Invocation;
 using CloudScale.Sidecar.PubSub;
 using CloudScale.Sidecar.State;
 using CloudScale.Sidecar.Telemetry;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 SidecarOptions options;
 LoadedResources resources;
@@ -35,9 +39,11 @@ if (options.LogLevel > LogLevel.Debug)
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
-    foreach (var address in options.ListenAddresses)
+    foreach (var address in options.ListenAddresses.Select(address => address == "localhost" ? IPAddress.Loopback : IPAddress.Parse(address)))
     {
-        kestrel.Listen(address == "localhost" ? IPAddress.Loopback : IPAddress.Parse(address), options.HttpPort);
+        kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+        // gRPC without TLS, as daprd serves it to its app: HTTP/2 with prior knowledge.
+        kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
     }
 });
 builder.AddSidecarTelemetry(options);
@@ -53,14 +59,29 @@ builder.Services.AddSingleton<ExtendedMetadata>();
 builder.Services.AddSingleton<SubscriptionRegistry>();
 builder.Services.AddSingleton<Subscriber>();
 builder.Services.AddHostedService<AppConnection>();
+builder.Services.AddGrpc(grpc =>
+{
+    if (options.ApiToken is not null)
+    {
+        grpc.Interceptors.Add<ApiTokenInterceptor>();
+    }
+});
+builder.Services.AddSingleton(new SidecarTokens(options.ApiToken));
+builder.Services.AddSingleton<DaprGrpcService>();
+builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<DaprGrpcService>, DaprServiceBinder>());
 
 var app = builder.Build();
-if (options.ApiToken is { } token)
+// The HTTP API's token check and error bodies; the gRPC API has its interceptor and statuses.
+app.UseWhen(context => context.Connection.LocalPort == options.HttpPort, http =>
 {
-    app.UseMiddleware<ApiTokenMiddleware>(token);
-}
+    if (options.ApiToken is { } token)
+    {
+        http.UseMiddleware<ApiTokenMiddleware>(token);
+    }
 
-app.UseMiddleware<DaprErrorMiddleware>();
+    http.UseMiddleware<DaprErrorMiddleware>();
+});
+app.MapGrpcService<DaprGrpcService>().RequireHost($"*:{options.GrpcPort}");
 RuntimeApi.Map(app);
 StateApi.Map(app);
 PublishApi.Map(app);

@@ -110,7 +110,7 @@ internal sealed class RedisStateStore : IStateStore
         var ttl = StateMetadata.TtlInSeconds(request.Metadata) ?? _defaultTtl;
         try
         {
-            await Database.ScriptEvaluateAsync(SetScript, [request.Key], [version, GoJson.JsoniterFastest(request.Value), request.Options.FirstWrite ? 0 : 1]);
+            await Database.ScriptEvaluateAsync(SetScript, [request.Key], [version, Encode(request.Value), request.Options.FirstWrite ? 0 : 1]);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -163,7 +163,7 @@ internal sealed class RedisStateStore : IStateStore
                     var ttl = StateMetadata.TtlInSeconds(set.Metadata) ?? _defaultTtl;
                     // contrib passes no first-write flag inside a transaction, so first-write is not honoured here. EVAL,
                     // not EVALSHA: a NOSCRIPT inside MULTI could not be retried.
-                    replies.Add(transaction.ExecuteAsync("EVAL", SetScript, 1, set.Key, version, GoJson.JsoniterFastest(set.Value)));
+                    replies.Add(transaction.ExecuteAsync("EVAL", SetScript, 1, set.Key, version, Encode(set.Value)));
                     if (ttl > 0)
                     {
                         replies.Add(transaction.ExecuteAsync("EXPIRE", set.Key, ttl.Value));
@@ -204,6 +204,9 @@ internal sealed class RedisStateStore : IStateStore
             await _redis.DisposeAsync();
         }
     }
+
+    /// <summary>contrib's <c>utils.Marshal</c> with jsoniter: bytes are stored as given, a decoded value as jsoniter writes it.</summary>
+    private static byte[] Encode(StateValue value) => value.Bytes ?? GoJson.JsoniterFastest(value.Json);
 
     /// <summary>contrib's <c>parseETag</c>: last-write or no etag means 0 (no check); otherwise the etag must be an integer.</summary>
     private static long ParseETag(SetRequest request) =>
