@@ -179,6 +179,24 @@ public sealed class DaprSdkTests(DaprSdkFixture fixture) : IClassFixture<DaprSdk
     }
 
     [Fact]
+    public async Task Invoke_service_over_grpc_calls_the_http_app_and_other_methods_are_unimplemented()
+    {
+        using var channel = GrpcChannel.ForAddress(fixture.Sidecar.GrpcEndpoint);
+        var raw = new global::Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(channel);
+
+        var response = await raw.InvokeServiceAsync(
+            new() { Id = fixture.AppId, Message = new() { Method = "echo", ContentType = "application/json", Data = new() { Value = Google.Protobuf.ByteString.CopyFromUtf8("""{"n":1}""") } } },
+            cancellationToken: Cancel);
+        Assert.Equal("""{"n":1}""", response.Data.Value.ToStringUtf8());
+        Assert.StartsWith("application/json", response.ContentType, StringComparison.Ordinal);
+
+        var missing = await Assert.ThrowsAsync<RpcException>(async () => await raw.InvokeServiceAsync(new() { Id = fixture.AppId, Message = new() { Method = "nowhere" } }, cancellationToken: Cancel));
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        var unimplemented = await Assert.ThrowsAsync<RpcException>(async () => await raw.GetSecretAsync(new() { StoreName = "secrets", Key = "k" }, cancellationToken: Cancel));
+        Assert.Equal(StatusCode.Unimplemented, unimplemented.StatusCode);
+    }
+
+    [Fact]
     public async Task With_an_api_token_calls_without_it_are_refused_on_both_apis()
     {
         const string Token = "sdk-token";

@@ -145,7 +145,8 @@ internal sealed class DaprGrpcService(IServiceProvider services)
         var responseHeaders = new Metadata();
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
         {
-            if (!InvocationApi.IsHopByHop(name))
+            // The gRPC response has its own content type and length; the app's are in InvokeResponse.
+            if (!InvocationApi.IsHopByHop(name) && name is not ("Content-Type" or "Content-Length"))
             {
                 responseHeaders.Add(name.ToLowerInvariant(), string.Join(", ", values));
             }
