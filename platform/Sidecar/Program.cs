@@ -34,6 +34,7 @@ if (options.LogLevel > LogLevel.Debug)
 {
     builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
     builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+    builder.Logging.AddFilter("Grpc", LogLevel.Warning);
 }
 
 builder.WebHost.ConfigureKestrel(kestrel =>

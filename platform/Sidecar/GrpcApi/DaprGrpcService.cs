@@ -25,16 +25,17 @@ internal sealed class DaprGrpcService(IServiceProvider services)
         "content-type", "te", "user-agent", "dapr-api-token", "traceparent", "tracestate", "grpc-accept-encoding", "grpc-timeout",
     };
 
-    private StateStores Stores => services.GetRequiredService<StateStores>();
+    private readonly StateStores _stores = services.GetRequiredService<StateStores>();
 
     public Task<GetStateResponse> GetStateAsync(GetStateRequest request, ServerCallContext context) => Run(async () =>
     {
-        var (store, prefix) = Stores.Find(request.StoreName);
+        var (store, prefix) = _stores.Find(request.StoreName);
         var item = await StateCalls.GetAsync(store, StateStores.ToStoreKey(prefix, request.Key), request.Key, context.CancellationToken);
         var response = new GetStateResponse();
         if (item is not null)
         {
-            response.Data = ByteString.CopyFrom(item.Data);
+            // The store's array is not touched again: wrapped, not copied.
+            response.Data = UnsafeByteOperations.UnsafeWrap(item.Data);
             response.Etag = item.ETag ?? "";
             response.Metadata.AddAll(item.Metadata);
         }
@@ -44,7 +45,7 @@ internal sealed class DaprGrpcService(IServiceProvider services)
 
     public Task<GetBulkStateResponse> GetBulkStateAsync(GetBulkStateRequest request, ServerCallContext context) => Run(async () =>
     {
-        var (store, prefix) = Stores.Find(request.StoreName);
+        var (store, prefix) = _stores.Find(request.StoreName);
         var storeKeys = request.Keys.Select(key => StateStores.ToStoreKey(prefix, key)).ToList();
         var results = await StateCalls.BulkGetAsync(store, storeKeys, request.Parallelism, context.CancellationToken);
         var response = new GetBulkStateResponse();
@@ -54,7 +55,7 @@ internal sealed class DaprGrpcService(IServiceProvider services)
             var bulkItem = new BulkStateItem { Key = request.Keys[index], Error = error ?? "" };
             if (item is not null)
             {
-                bulkItem.Data = ByteString.CopyFrom(item.Data);
+                bulkItem.Data = UnsafeByteOperations.UnsafeWrap(item.Data);
                 bulkItem.Etag = item.ETag ?? "";
                 bulkItem.Metadata.AddAll(item.Metadata);
             }
@@ -67,14 +68,14 @@ internal sealed class DaprGrpcService(IServiceProvider services)
 
     public Task<Empty> SaveStateAsync(SaveStateRequest request, ServerCallContext context) => Run(async () =>
     {
-        var (store, prefix) = Stores.Find(request.StoreName);
+        var (store, prefix) = _stores.Find(request.StoreName);
         await StateCalls.SaveAsync(store, [.. request.States.Select(item => ToSet(item, prefix))], context.CancellationToken);
         return Empty;
     });
 
     public Task<Empty> DeleteStateAsync(DeleteStateRequest request, ServerCallContext context) => Run(async () =>
     {
-        var (store, prefix) = Stores.Find(request.StoreName);
+        var (store, prefix) = _stores.Find(request.StoreName);
         var delete = new DeleteRequest(StateStores.ToStoreKey(prefix, request.Key), request.Etag?.Value, ToOptions(request.Options), request.Metadata);
         await StateCalls.DeleteAsync(store, [(delete, request.Key)], context.CancellationToken);
         return Empty;
@@ -82,14 +83,14 @@ internal sealed class DaprGrpcService(IServiceProvider services)
 
     public Task<Empty> DeleteBulkStateAsync(DeleteBulkStateRequest request, ServerCallContext context) => Run(async () =>
     {
-        var (store, prefix) = Stores.Find(request.StoreName);
+        var (store, prefix) = _stores.Find(request.StoreName);
         await StateCalls.DeleteAsync(store, [.. request.States.Select(item => (ToDelete(item, prefix), item.Key))], context.CancellationToken);
         return Empty;
     });
 
     public Task<Empty> ExecuteStateTransactionAsync(ExecuteStateTransactionRequest request, ServerCallContext context) => Run(async () =>
     {
-        var (store, prefix) = Stores.Find(request.StoreName);
+        var (store, prefix) = _stores.Find(request.StoreName);
         var operations = request.Operations.Select(operation => operation.OperationType switch
         {
             "upsert" => (StateOperation)ToSet(operation.Request, prefix),
