@@ -215,6 +215,17 @@ public sealed class DaprSdkTests(DaprSdkFixture fixture) : IClassFixture<DaprSdk
         Assert.Equal(sidecar.Settings.AppId, (await trusted.GetMetadataAsync(Cancel)).Id);
     }
 
+    [Fact]
+    public async Task Shutdown_over_grpc_stops_the_sidecar()
+    {
+        await using var sidecar = await Sidecars.StartAsync($"{fixture.AppId}-shutdown", SidecarResources.Folder());
+        using var client = DaprSdkFixture.NewClient(sidecar);
+
+        await client.ShutdownSidecarAsync(Cancel);
+
+        await Poll.UntilAsync(() => !ProcessInfo.IsRunning(sidecar.ProcessId), Deadline, () => sidecar.Output);
+    }
+
     private static byte[] Json<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, JsonSerializerOptions.Web);
 
     internal sealed record Widget(string Name, int Count);
