@@ -7,6 +7,7 @@ using CloudScale.Sidecar.Invocation;
 using CloudScale.Sidecar.PubSub;
 using CloudScale.Sidecar.State;
 using CloudScale.Sidecar.Telemetry;
+using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -72,8 +73,20 @@ builder.Services.AddSingleton<DaprGrpcService>();
 builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<DaprGrpcService>, DaprServiceBinder>());
 
 var app = builder.Build();
-// The HTTP API's token check and error bodies; the gRPC API has its interceptor and statuses.
-app.UseWhen(context => context.Connection.LocalPort == options.HttpPort, http =>
+// Each port serves its own API, told apart by the port the connection came in on (a Host header is the client's to
+// choose): the gRPC port only gRPC methods, whose interceptor checks the token; every other request gets the HTTP
+// API's token check and error bodies.
+app.Use((context, next) =>
+{
+    if (context.Connection.LocalPort == options.GrpcPort && context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is null)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
+
+    return next(context);
+});
+app.UseWhen(context => context.Connection.LocalPort != options.GrpcPort, http =>
 {
     if (options.ApiToken is { } token)
     {
@@ -82,7 +95,7 @@ app.UseWhen(context => context.Connection.LocalPort == options.HttpPort, http =>
 
     http.UseMiddleware<DaprErrorMiddleware>();
 });
-app.MapGrpcService<DaprGrpcService>().RequireHost($"*:{options.GrpcPort}");
+app.MapGrpcService<DaprGrpcService>();
 RuntimeApi.Map(app);
 StateApi.Map(app);
 PublishApi.Map(app);

@@ -213,6 +213,11 @@ public sealed class DaprSdkTests(DaprSdkFixture fixture) : IClassFixture<DaprSdk
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, http.StatusCode);
 
         Assert.Equal(sidecar.Settings.AppId, (await trusted.GetMetadataAsync(Cancel)).Id);
+
+        // The HTTP API is not reachable, token-free, on the gRPC port over HTTP/2.
+        using var h2c = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var sideDoor = await h2c.GetAsync(new Uri(sidecar.GrpcEndpoint, "/v1.0/metadata"), Cancel);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, sideDoor.StatusCode);
     }
 
     [Fact]
