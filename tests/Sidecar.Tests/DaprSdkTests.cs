@@ -149,6 +149,16 @@ public sealed class DaprSdkTests(DaprSdkFixture fixture) : IClassFixture<DaprSdk
         var events = entries.Select(entry => JsonDocument.Parse(entry.Single(field => field.Field == "data").Value).RootElement).ToList();
         Assert.Equal(["""{"count":1,"name":"x"}""", """{"count":2,"name":"y"}"""], events.Select(cloudEvent => cloudEvent.GetProperty("data").GetRawText()), StringComparer.Ordinal);
         Assert.Equal(2, events.Select(cloudEvent => cloudEvent.GetProperty("id").GetString()).Distinct(StringComparer.Ordinal).Count());
+
+        // The SDK calls BulkPublishEvent; older SDKs call its Alpha1 name, which is served too.
+        using var channel = GrpcChannel.ForAddress(fixture.Sidecar.GrpcEndpoint);
+#pragma warning disable CS0612 // The proto marks the Alpha1 name deprecated; it is what older SDKs still call.
+        var alpha = await new global::Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(channel).BulkPublishEventAlpha1Async(
+            new() { PubsubName = "pubsub", Topic = topic, Entries = { new global::Dapr.Client.Autogen.Grpc.v1.BulkPublishRequestEntry { EntryId = "z", Event = Google.Protobuf.ByteString.CopyFromUtf8("zed"), ContentType = "text/plain" } } },
+            cancellationToken: Cancel);
+#pragma warning restore CS0612
+        Assert.Empty(alpha.FailedEntries);
+        Assert.Equal(3, (await RedisStreams.EntriesAsync(fixture.Redis, topic)).Count);
     }
 
     [Fact]
