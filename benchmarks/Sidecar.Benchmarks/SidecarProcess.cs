@@ -9,21 +9,25 @@ internal sealed class SidecarProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private SidecarProcess(Process process, int port)
+    private SidecarProcess(Process process, int port, int grpcPort)
     {
         _process = process;
         Endpoint = new Uri($"http://127.0.0.1:{port}");
+        GrpcEndpoint = new Uri($"http://127.0.0.1:{grpcPort}");
     }
 
     public Uri Endpoint { get; }
+
+    public Uri GrpcEndpoint { get; }
 
     public static string Runtime => DaprSidecarRuntime.Find() is { IsDaprd: true } ? "daprd" : "CloudScale.Sidecar";
 
     public static async Task<SidecarProcess> StartAsync(string appId, int port, int? appPort, string resourcesPath, string nameResolutionFile)
     {
         var runtime = DaprSidecarRuntime.Find();
+        var grpcPort = LoopbackPorts.Free();
         var start = new ProcessStartInfo(runtime.Command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in runtime.LeadingArgs.Concat(["--app-id", appId, "--dapr-http-port", port.ToString(), "--resources-path", resourcesPath, "--log-level", "warn"]))
+        foreach (var argument in runtime.LeadingArgs.Concat(["--app-id", appId, "--dapr-http-port", port.ToString(), "--dapr-grpc-port", grpcPort.ToString(), "--resources-path", resourcesPath, "--log-level", "warn"]))
         {
             start.ArgumentList.Add(argument);
         }
@@ -46,7 +50,7 @@ internal sealed class SidecarProcess : IAsyncDisposable
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var sidecar = new SidecarProcess(process, port);
+        var sidecar = new SidecarProcess(process, port, grpcPort);
         using var probe = new HttpClient();
         await Poll.UntilAsync(async () =>
         {

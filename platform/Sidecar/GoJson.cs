@@ -15,6 +15,24 @@ namespace CloudScale.Sidecar;
 /// </summary>
 internal static class GoJson
 {
+    /// <summary>
+    /// A field of a JSON object as Go's encoding/json finds a struct field: by name without regard to case, and when
+    /// several keys match, the last one (each overwrites the field). Throws, as TryGetProperty does, on a non-object.
+    /// </summary>
+    public static bool TryGetField(this JsonElement element, string name, out JsonElement value)
+    {
+        value = default;
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                value = property.Value;
+            }
+        }
+
+        return value.ValueKind != JsonValueKind.Undefined;
+    }
+
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
     private enum Numbers

@@ -2,10 +2,15 @@ using System.Net;
 using CloudScale.Sidecar;
 using CloudScale.Sidecar.Api;
 using CloudScale.Sidecar.Configuration;
+using CloudScale.Sidecar.GrpcApi;
 using CloudScale.Sidecar.Invocation;
 using CloudScale.Sidecar.PubSub;
 using CloudScale.Sidecar.State;
 using CloudScale.Sidecar.Telemetry;
+using Grpc.AspNetCore.Server;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 SidecarOptions options;
 LoadedResources resources;
@@ -30,14 +35,17 @@ if (options.LogLevel > LogLevel.Debug)
 {
     builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
     builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+    builder.Logging.AddFilter("Grpc", LogLevel.Warning);
 }
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
-    foreach (var address in options.ListenAddresses)
+    foreach (var address in options.ListenAddresses.Select(address => address == "localhost" ? IPAddress.Loopback : IPAddress.Parse(address)))
     {
-        kestrel.Listen(address == "localhost" ? IPAddress.Loopback : IPAddress.Parse(address), options.HttpPort);
+        kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+        // gRPC without TLS, as daprd serves it to its app: HTTP/2 with prior knowledge.
+        kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
     }
 });
 builder.AddSidecarTelemetry(options);
@@ -53,14 +61,41 @@ builder.Services.AddSingleton<ExtendedMetadata>();
 builder.Services.AddSingleton<SubscriptionRegistry>();
 builder.Services.AddSingleton<Subscriber>();
 builder.Services.AddHostedService<AppConnection>();
+builder.Services.AddGrpc(grpc =>
+{
+    if (options.ApiToken is not null)
+    {
+        grpc.Interceptors.Add<ApiTokenInterceptor>();
+    }
+});
+builder.Services.AddSingleton(new SidecarTokens(options.ApiToken));
+builder.Services.AddSingleton<DaprGrpcService>();
+builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<DaprGrpcService>, DaprServiceBinder>());
 
 var app = builder.Build();
-if (options.ApiToken is { } token)
+// Each port serves its own API, told apart by the port the connection came in on (a Host header is the client's to
+// choose): the gRPC port only gRPC methods, whose interceptor checks the token; every other request gets the HTTP
+// API's token check and error bodies.
+app.Use((context, next) =>
 {
-    app.UseMiddleware<ApiTokenMiddleware>(token);
-}
+    if (context.Connection.LocalPort == options.GrpcPort && context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is null)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
 
-app.UseMiddleware<DaprErrorMiddleware>();
+    return next(context);
+});
+app.UseWhen(context => context.Connection.LocalPort != options.GrpcPort, http =>
+{
+    if (options.ApiToken is { } token)
+    {
+        http.UseMiddleware<ApiTokenMiddleware>(token);
+    }
+
+    http.UseMiddleware<DaprErrorMiddleware>();
+});
+app.MapGrpcService<DaprGrpcService>();
 RuntimeApi.Map(app);
 StateApi.Map(app);
 PublishApi.Map(app);

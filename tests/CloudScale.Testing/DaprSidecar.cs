@@ -3,10 +3,13 @@ using Aspire.Hosting.Dapr;
 
 namespace CloudScale.Testing;
 
-/// <summary>How to run one sidecar: its app, resources, environment and the HTTP port (chosen before it starts, so a client can wait for it).</summary>
+/// <summary>How to run one sidecar: its app, resources, environment and its HTTP and gRPC ports (chosen before it starts, so a client can wait for it).</summary>
 public sealed record SidecarSettings(string AppId, string ResourcesPath)
 {
     public int HttpPort { get; init; } = LoopbackPorts.Free();
+
+    /// <summary>Always passed: daprd's default, 50001, would collide between sidecars.</summary>
+    public int GrpcPort { get; init; } = LoopbackPorts.Free();
 
     public int? AppPort { get; init; }
 
@@ -39,6 +42,7 @@ public sealed class DaprSidecar : IAsyncDisposable
         [
             "--app-id", settings.AppId,
             "--dapr-http-port", settings.HttpPort.ToString(),
+            "--dapr-grpc-port", settings.GrpcPort.ToString(),
             "--resources-path", settings.ResourcesPath,
             "--log-level", "warn",
         ];
@@ -60,6 +64,8 @@ public sealed class DaprSidecar : IAsyncDisposable
     public SidecarSettings Settings { get; }
 
     public Uri HttpEndpoint => new($"http://127.0.0.1:{Settings.HttpPort}/");
+
+    public Uri GrpcEndpoint => new($"http://127.0.0.1:{Settings.GrpcPort}/");
 
     /// <summary>A client of its HTTP API, disposed with it.</summary>
     public HttpClient Http { get; }

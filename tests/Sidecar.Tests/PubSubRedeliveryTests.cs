@@ -1,5 +1,5 @@
 using System.Net;
-using CloudScale.Redis;
+using StackExchange.Redis;
 using CloudScale.Testing;
 
 namespace CloudScale.Sidecar.Tests;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using CloudScale.Redis;
+using StackExchange.Redis;
 using CloudScale.Testing;
 
 namespace CloudScale.Sidecar.Tests;
@@ -39,7 +39,7 @@ public sealed class RedisDataLayoutTests(RedisDataLayoutFixture fixture) : IClas
         var state = new StateStoreClient(fixture.Sidecar.Http, "statestore");
         await state.SaveAsync("""[{"key":"order","value":{"b":2,"a":"<x>"},"options":{"concurrency":"first-write"}},{"key":"plain","value":[1.5,true]}]""", HttpStatusCode.NoContent);
 
-        Assert.Equal("hash", (await Redis.ExecuteAsync("TYPE", [$"{fixture.AppId}||order"], TestContext.Current.CancellationToken)).ToString());
+        Assert.Equal("hash", (await Redis.ExecuteAsync("TYPE", $"{fixture.AppId}||order")).ToString());
         var order = await FieldsAsync($"{fixture.AppId}||order");
         Assert.Equal(["data", "first-write", "version"], order.Keys.Order(StringComparer.Ordinal), StringComparer.Ordinal);
         Assert.Equal("""{"b":2,"a":"<x>"}""", order["data"]);
@@ -76,11 +76,11 @@ public sealed class RedisDataLayoutTests(RedisDataLayoutFixture fixture) : IClas
         Assert.Equal("""{"n":1}""", cloudEvent.RootElement.GetProperty("data").GetRawText());
 
         await Poll.UntilAsync(() => fixture.App!.At("/layout").Count == 2, TimeSpan.FromSeconds(15), () => fixture.Sidecar.Output);
-        var group = Assert.Single(await Redis.StreamGroupInfoAsync(topic, TestContext.Current.CancellationToken));
+        var group = Assert.Single(await Redis.StreamGroupInfoAsync(topic));
         Assert.Equal(fixture.AppId, group.Name.ToString());
         await Poll.UntilAsync(async () => await RedisStreams.PendingAsync(Redis, topic, fixture.AppId) == 0, TimeSpan.FromSeconds(15), () => fixture.Sidecar.Output);
     }
 
     private async Task<Dictionary<string, string>> FieldsAsync(string key) =>
-        (await Redis.HashGetAllAsync(key, TestContext.Current.CancellationToken)).ToDictionary(field => field.Name.ToString(), field => field.Value.ToString(), StringComparer.Ordinal);
+        (await Redis.HashGetAllAsync(key)).ToDictionary(field => field.Name.ToString(), field => field.Value.ToString(), StringComparer.Ordinal);
 }

@@ -1,4 +1,4 @@
-using CloudScale.Redis;
+using StackExchange.Redis;
 
 namespace CloudScale.Sidecar.Tests;
 
@@ -8,13 +8,13 @@ internal static class RedisStreams
     /// <summary>XRANGE of the whole stream: each entry's fields in the order Redis keeps them.</summary>
     public static async Task<IReadOnlyList<IReadOnlyList<(string Field, byte[] Value)>>> EntriesAsync(IDatabase redis, string stream)
     {
-        var reply = await redis.ExecuteAsync("XRANGE", [stream, "-", "+"], TestContext.Current.CancellationToken);
-        return [.. reply.Items.Select(entry => (IReadOnlyList<(string, byte[])>)[.. Pairs(entry[1])])];
+        var reply = await redis.ExecuteAsync("XRANGE", stream, "-", "+");
+        return [.. ((RedisResult[])reply!).Select(entry => (IReadOnlyList<(string, byte[])>)[.. Pairs(entry[1])])];
     }
 
     /// <summary>The number of entries <paramref name="group"/> has read and not acknowledged.</summary>
     public static async Task<long> PendingAsync(IDatabase redis, string stream, string group) =>
-        (await redis.StreamPendingAsync(stream, group, TestContext.Current.CancellationToken)).PendingMessageCount;
+        (await redis.StreamPendingAsync(stream, group)).PendingMessageCount;
 
     /// <summary>
     /// Whether <paramref name="group"/> has read up to the stream's newest entry and acknowledged everything it read. No
@@ -22,9 +22,8 @@ internal static class RedisStreams
     /// </summary>
     public static async Task<bool> AllReadAndAcknowledgedAsync(IDatabase redis, string stream, string group)
     {
-        var cancellationToken = TestContext.Current.CancellationToken;
-        var newest = await redis.ExecuteAsync("XREVRANGE", [stream, "+", "-", "COUNT", "1"], cancellationToken);
-        var groupInfo = (await redis.ExecuteAsync("XINFO", ["GROUPS", stream], cancellationToken)).Items
+        var newest = await redis.ExecuteAsync("XREVRANGE", stream, "+", "-", "COUNT", "1");
+        var groupInfo = ((RedisResult[])(await redis.ExecuteAsync("XINFO", "GROUPS", stream))!)
             .Select(fields => Enumerable.Range(0, fields.Length / 2).ToDictionary(pair => fields[2 * pair].ToString(), pair => fields[(2 * pair) + 1].ToString(), StringComparer.Ordinal))
             .SingleOrDefault(fields => fields["name"] == group);
         return newest.Length == 1 && groupInfo is not null

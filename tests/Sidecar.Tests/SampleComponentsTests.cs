@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using CloudScale.Redis;
+using StackExchange.Redis;
 using CloudScale.Testing;
 
 namespace CloudScale.Sidecar.Tests;

@@ -1,4 +1,4 @@
-using CloudScale.Redis;
+using StackExchange.Redis;
 using CloudScale.Testing;
 
 namespace CloudScale.Sidecar.Tests;

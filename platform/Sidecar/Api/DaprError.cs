@@ -9,6 +9,19 @@ namespace CloudScale.Sidecar.Api;
 /// </summary>
 internal sealed record DaprError(int Status, string ErrorCode, string Message, string? Reason = null)
 {
+    /// <summary>
+    /// The gRPC API's code for the error: daprd's own where it names one (e.g. FailedPrecondition for "not configured"),
+    /// else the one that goes with the HTTP status.
+    /// </summary>
+    public Grpc.Core.StatusCode GrpcCode { get; init; } = Status switch
+    {
+        StatusCodes.Status400BadRequest or StatusCodes.Status404NotFound => Grpc.Core.StatusCode.InvalidArgument,
+        StatusCodes.Status409Conflict => Grpc.Core.StatusCode.Aborted,
+        StatusCodes.Status401Unauthorized => Grpc.Core.StatusCode.Unauthenticated,
+        StatusCodes.Status403Forbidden => Grpc.Core.StatusCode.PermissionDenied,
+        _ => Grpc.Core.StatusCode.Internal,
+    };
+
     /// <summary>The ErrorInfo metadata; omitted when null.</summary>
     public IReadOnlyDictionary<string, string>? ReasonMetadata { get; init; }
 

@@ -70,10 +70,18 @@ internal static class RuntimeApi
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private static Task Shutdown(HttpContext context)
+    /// <summary>The registered components as the metadata API lists them: state stores, pub/subs, secret stores.</summary>
+    public static IEnumerable<(string Name, string Type, string Version, IReadOnlyList<string> Capabilities)> Components(IServiceProvider services) =>
+        services.GetRequiredService<StateStores>().All.Select(store => (store.Name, store.Type, store.Version, store.Capabilities))
+            .Concat(services.GetRequiredService<PubSubs>().All.Select(pubsub => (pubsub.Name, pubsub.Type, "v1", (IReadOnlyList<string>)[])))
+            .Concat(services.GetRequiredService<LoadedResources>().Components
+                .Where(component => component.Type.StartsWith("secretstores.", StringComparison.Ordinal))
+                .Select(component => (component.Name, component.Type, component.Version, (IReadOnlyList<string>)[])));
+
+    /// <summary>Stops the sidecar once the response to the shutdown call has gone out; forced, at once.</summary>
+    public static void ShutdownAfter(HttpContext context, bool force)
     {
         var lifetime = context.RequestServices.GetRequiredService<IHostApplicationLifetime>();
-        var force = string.Equals(context.Request.Headers["dapr-force-shutdown"], "true", StringComparison.OrdinalIgnoreCase);
         context.Response.OnCompleted(() =>
         {
             if (force)
@@ -84,6 +92,11 @@ internal static class RuntimeApi
             lifetime.StopApplication();
             return Task.CompletedTask;
         });
+    }
+
+    private static Task Shutdown(HttpContext context)
+    {
+        ShutdownAfter(context, string.Equals(context.Request.Headers["dapr-force-shutdown"], "true", StringComparison.OrdinalIgnoreCase));
         context.Response.StatusCode = StatusCodes.Status204NoContent;
         return Task.CompletedTask;
     }
@@ -92,8 +105,6 @@ internal static class RuntimeApi
     {
         var services = context.RequestServices;
         var options = services.GetRequiredService<SidecarOptions>();
-        var stores = services.GetRequiredService<StateStores>();
-        var pubsubs = services.GetRequiredService<PubSubs>();
         var subscriptions = services.GetRequiredService<SubscriptionRegistry>();
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
@@ -105,19 +116,9 @@ internal static class RuntimeApi
         writer.WriteStartArray("actors");
         writer.WriteEndArray();
         writer.WriteStartArray("components");
-        foreach (var store in stores.All)
+        foreach (var (name, type, version, capabilities) in Components(services))
         {
-            WriteComponent(writer, store.Name, store.Type, store.Version, store.Capabilities);
-        }
-
-        foreach (var pubsub in pubsubs.All)
-        {
-            WriteComponent(writer, pubsub.Name, pubsub.Type, "v1", []);
-        }
-
-        foreach (var secretStore in services.GetRequiredService<LoadedResources>().Components.Where(c => c.Type.StartsWith("secretstores.", StringComparison.Ordinal)))
-        {
-            WriteComponent(writer, secretStore.Name, secretStore.Type, secretStore.Version, []);
+            WriteComponent(writer, name, type, version, capabilities);
         }
 
         writer.WriteEndArray();

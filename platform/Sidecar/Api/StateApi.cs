@@ -26,25 +26,8 @@ internal static class StateApi
             throw new DaprErrorException(DaprError.Deserialization(new JsonException("the body must be a JSON array of state items")));
         }
 
-        var requests = new List<SetRequest>();
-        foreach (var item in body.RootElement.EnumerateArray())
-        {
-            var set = ReadSet(item, prefix, queryMetadata);
-            requests.Add(set);
-        }
-
-        foreach (var request in requests)
-        {
-            try
-            {
-                await store.SetAsync(request, context.RequestAborted);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                throw StateError(exception, "ERR_STATE_SAVE", $"failed saving state in state store {store.Name}");
-            }
-        }
-
+        var requests = body.RootElement.EnumerateArray().Select(item => ReadSet(item, prefix, queryMetadata)).ToList();
+        await StateCalls.SaveAsync(store, requests, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
@@ -52,17 +35,7 @@ internal static class StateApi
     {
         var (store, prefix) = Stores(context).Find(StoreName(context));
         var key = (string)context.Request.RouteValues["key"]!;
-        var storeKey = StateStores.ToStoreKey(prefix, key);
-        StateItem? item;
-        try
-        {
-            item = await store.GetAsync(storeKey, context.RequestAborted);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            throw new DaprErrorException(new DaprError(StatusCodes.Status500InternalServerError, "ERR_STATE_GET", $"fail to get {key} from state store {store.Name}: {exception.Message}"));
-        }
-
+        var item = await StateCalls.GetAsync(store, StateStores.ToStoreKey(prefix, key), key, context.RequestAborted);
         if (item is null)
         {
             context.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -93,12 +66,12 @@ internal static class StateApi
         var parallelism = 0;
         if (body.RootElement.ValueKind == JsonValueKind.Object)
         {
-            if (body.RootElement.TryGetProperty("keys", out var keysElement) && keysElement.ValueKind == JsonValueKind.Array)
+            if (body.RootElement.TryGetField("keys", out var keysElement) && keysElement.ValueKind == JsonValueKind.Array)
             {
                 keys.AddRange(keysElement.EnumerateArray().Select(key => key.GetString() ?? ""));
             }
 
-            if (body.RootElement.TryGetProperty("parallelism", out var parallelismElement) && parallelismElement.ValueKind == JsonValueKind.Number)
+            if (body.RootElement.TryGetField("parallelism", out var parallelismElement) && parallelismElement.ValueKind == JsonValueKind.Number)
             {
                 parallelism = parallelismElement.GetInt32();
             }
@@ -109,40 +82,7 @@ internal static class StateApi
         }
 
         var storeKeys = keys.Select(key => StateStores.ToStoreKey(prefix, key)).ToList();
-        var results = new (StateItem? Item, string? Error)[keys.Count];
-        if (store is IBulkStateStore bulk)
-        {
-            try
-            {
-                var items = await bulk.BulkGetAsync(storeKeys, context.RequestAborted);
-                for (var index = 0; index < keys.Count; index++)
-                {
-                    results[index] = (items[index], null);
-                }
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                // As when each key is read alone: the failure is reported on every key, not as a failed request.
-                Array.Fill(results, (null, exception.Message));
-            }
-
-            await WriteBulkAsync(context, keys, results);
-            return;
-        }
-
-        await Parallel.ForAsync(0, keys.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : 100, CancellationToken = context.RequestAborted }, async (index, cancellationToken) =>
-        {
-            try
-            {
-                results[index] = (await store.GetAsync(storeKeys[index], cancellationToken), null);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                results[index] = (null, exception.Message);
-            }
-        });
-
-        await WriteBulkAsync(context, keys, results);
+        await WriteBulkAsync(context, keys, await StateCalls.BulkGetAsync(store, storeKeys, parallelism, context.RequestAborted));
     }
 
     private static async Task DeleteAsync(HttpContext context)
@@ -157,14 +97,7 @@ internal static class StateApi
             etag,
             new StateOptions(query["concurrency"].FirstOrDefault(), query["consistency"].FirstOrDefault()),
             RequestMetadata.FromQuery(query));
-        try
-        {
-            await store.DeleteAsync(request, context.RequestAborted);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            throw StateError(exception, "ERR_STATE_DELETE", $"failed deleting state with key {key}");
-        }
+        await StateCalls.DeleteAsync(store, [(request, key)], context.RequestAborted);
 
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
@@ -180,33 +113,22 @@ internal static class StateApi
 
         var operations = new List<StateOperation>();
         var noMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (body.RootElement.TryGetProperty("operations", out var operationsElement) && operationsElement.ValueKind == JsonValueKind.Array)
+        if (body.RootElement.TryGetField("operations", out var operationsElement) && operationsElement.ValueKind == JsonValueKind.Array)
         {
             foreach (var operation in operationsElement.EnumerateArray())
             {
-                var type = operation.TryGetProperty("operation", out var typeElement) ? typeElement.GetString() : null;
-                var request = operation.TryGetProperty("request", out var requestElement) ? requestElement : default;
+                var type = operation.TryGetField("operation", out var typeElement) ? typeElement.GetString() : null;
+                var request = operation.TryGetField("request", out var requestElement) ? requestElement : default;
                 operations.Add(type switch
                 {
                     "upsert" => ReadSet(request, prefix, noMetadata),
                     "delete" => ReadDelete(request, prefix),
-                    _ => throw new DaprErrorException(new DaprError(StatusCodes.Status400BadRequest, "ERR_NOT_SUPPORTED_STATE_OPERATION", $"operation type {type} not supported")),
+                    _ => throw StateCalls.UnsupportedOperation(type),
                 });
             }
         }
 
-        if (operations.Count > 0)
-        {
-            try
-            {
-                await store.MultiAsync(operations, context.RequestAborted);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                // An etag mismatch inside a transaction is a 500 too, never a 409.
-                throw new DaprErrorException(new DaprError(StatusCodes.Status500InternalServerError, "ERR_STATE_TRANSACTION", $"error while executing state transaction: {exception.Message}"));
-            }
-        }
+        await StateCalls.TransactAsync(store, operations, context.RequestAborted);
 
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
@@ -263,14 +185,14 @@ internal static class StateApi
         }
 
         var key = ReadKey(item);
-        var metadata = RequestMetadata.FromJson(item.TryGetProperty("metadata", out var metadataElement) ? metadataElement : default, "metadata");
+        var metadata = RequestMetadata.FromJson(item.TryGetField("metadata", out var metadataElement) ? metadataElement : default, "metadata");
         foreach (var (name, value) in queryMetadata)
         {
             metadata.TryAdd(name, value);
         }
 
-        var stateValue = item.TryGetProperty("value", out var valueElement) ? valueElement.Clone() : JsonDocument.Parse("null").RootElement;
-        return new SetRequest(StateStores.ToStoreKey(prefix, key), stateValue, ReadETag(item), ReadOptions(item), metadata);
+        var stateValue = item.TryGetField("value", out var valueElement) ? valueElement.Clone() : JsonDocument.Parse("null").RootElement;
+        return new SetRequest(StateStores.ToStoreKey(prefix, key), StateValue.FromJson(stateValue), ReadETag(item), ReadOptions(item), metadata);
     }
 
     private static DeleteRequest ReadDelete(JsonElement item, string? prefix)
@@ -280,17 +202,17 @@ internal static class StateApi
             throw new DaprErrorException(DaprError.Deserialization(new JsonException("a state item must be a JSON object")));
         }
 
-        var metadata = RequestMetadata.FromJson(item.TryGetProperty("metadata", out var metadataElement) ? metadataElement : default, "metadata");
+        var metadata = RequestMetadata.FromJson(item.TryGetField("metadata", out var metadataElement) ? metadataElement : default, "metadata");
         return new DeleteRequest(StateStores.ToStoreKey(prefix, ReadKey(item)), ReadETag(item), ReadOptions(item), metadata);
     }
 
     private static string ReadKey(JsonElement item) =>
-        item.TryGetProperty("key", out var keyElement) && keyElement.ValueKind == JsonValueKind.String && keyElement.GetString() is { Length: > 0 } key
+        item.TryGetField("key", out var keyElement) && keyElement.ValueKind == JsonValueKind.String && keyElement.GetString() is { Length: > 0 } key
             ? key
             : throw new DaprErrorException(DaprError.Malformed("\"key\" is a required field"));
 
     private static string? ReadETag(JsonElement item) =>
-        item.TryGetProperty("etag", out var etag) ? etag.ValueKind switch
+        item.TryGetField("etag", out var etag) ? etag.ValueKind switch
         {
             JsonValueKind.String => etag.GetString(),
             JsonValueKind.Null => null,
@@ -300,13 +222,13 @@ internal static class StateApi
 
     private static StateOptions ReadOptions(JsonElement item)
     {
-        if (!item.TryGetProperty("options", out var options) || options.ValueKind != JsonValueKind.Object)
+        if (!item.TryGetField("options", out var options) || options.ValueKind != JsonValueKind.Object)
         {
             return new StateOptions(null, null);
         }
 
         static string? Field(JsonElement options, string name) =>
-            options.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            options.TryGetField(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
         return new StateOptions(Field(options, "concurrency"), Field(options, "consistency"));
     }
@@ -327,14 +249,6 @@ internal static class StateApi
             writer.WriteString("data", System.Text.Encoding.UTF8.GetString(data));
         }
     }
-
-    private static DaprErrorException StateError(Exception exception, string errorCode, string prefix) => exception switch
-    {
-        ETagException { Kind: ETagErrorKind.Mismatch } => new(new DaprError(StatusCodes.Status409Conflict, errorCode, $"{prefix}: {exception.Message}")),
-        ETagException => new(new DaprError(StatusCodes.Status400BadRequest, errorCode, $"{prefix}: {exception.Message}")),
-        DaprErrorException daprError => daprError,
-        _ => new(new DaprError(StatusCodes.Status500InternalServerError, errorCode, $"{prefix}: {exception.Message}")),
-    };
 
     private static StateStores Stores(HttpContext context) => context.RequestServices.GetRequiredService<StateStores>();
 

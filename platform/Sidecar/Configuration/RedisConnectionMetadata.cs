@@ -1,19 +1,69 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using CloudScale.Redis;
+using StackExchange.Redis;
 
 namespace CloudScale.Sidecar.Configuration;
 
 /// <summary>
 /// The connection metadata that <c>state.redis</c> and <c>pubsub.redis</c> share (contrib's
 /// <c>common/component/redis</c> Settings), turned into a client configuration. Pool, retry and idle settings
-/// are accepted and have nothing to tune: the client multiplexes one pipelined connection and never retries
-/// behind the caller's back. Cluster, Sentinel, client certificates and Entra ID are refused at load rather
+/// are accepted and have nothing to tune: StackExchange.Redis multiplexes one pipelined connection and never
+/// retries behind the caller's back. Cluster, Sentinel, client certificates and Entra ID are refused at load rather
 /// than silently ignored.
 /// </summary>
 internal static partial class RedisConnectionMetadata
 {
     public static ConfigurationOptions Read(ComponentDefinition component)
+    {
+        var (host, port) = SingleNode(component);
+        var commandTimeout = (int)(PositiveDuration(component, "readTimeout") ?? TimeSpan.FromSeconds(3)).TotalMilliseconds;
+        var options = new ConfigurationOptions
+        {
+            EndPoints = { { host, port } },
+            User = component.Get("redisUsername"),
+            Password = component.Get("redisPassword"),
+            Ssl = Boolean(component, "enableTLS", defaultValue: false),
+            DefaultDatabase = Integer(component, "redisDB") ?? 0,
+            ConnectTimeout = (int)(PositiveDuration(component, "dialTimeout") ?? TimeSpan.FromSeconds(5)).TotalMilliseconds,
+            // go-redis's default read timeout, which contrib keeps.
+            SyncTimeout = commandTimeout,
+            AsyncTimeout = commandTimeout,
+            AbortOnConnectFail = true,
+            // A command fails at once while the connection is down instead of waiting in a backlog: the caller (or the
+            // subscription loop) decides whether to try again, as with go-redis.
+            BacklogPolicy = BacklogPolicy.FailFast,
+            // A single node: no tie-breaker key to read, no configuration channel, and so no second (pub/sub)
+            // connection; the sidecar's Redis traffic is contrib's commands only.
+            TieBreaker = "",
+            ConfigurationChannel = "",
+            CommandMap = CommandMap.Create(new HashSet<string>(StringComparer.Ordinal) { "SUBSCRIBE" }, available: false),
+            // RESP2 replies, which the hand-read XREADGROUP and INFO replies expect (RESP3 makes them a map and a verbatim string).
+            Protocol = RedisProtocol.Resp2,
+            // StackExchange.Redis counts INFO, which contrib reads at init for the replica count, as an admin command.
+            AllowAdmin = true,
+        };
+        if (options.Ssl && Boolean(component, "insecureSkipTLSVerify", defaultValue: false))
+        {
+#pragma warning disable CA5359 // The component asks for it explicitly, as contrib's insecureSkipTLSVerify does (self-signed development servers).
+            options.CertificateValidation += (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+
+        return options;
+    }
+
+    /// <summary>A copy of <paramref name="options"/> for one blocking command at a time, which may wait <paramref name="block"/> for a reply.</summary>
+    public static ConfigurationOptions ForBlocking(ConfigurationOptions options, TimeSpan block)
+    {
+        var blocking = options.Clone();
+        blocking.AsyncTimeout += (int)block.TotalMilliseconds;
+        // Start even while Redis is away: the caller's loop tries again until it answers.
+        blocking.AbortOnConnectFail = false;
+        return blocking;
+    }
+
+    /// <summary>The one node to dial; anything that needs more than one node, or a client certificate, is refused.</summary>
+    private static (string Host, int Port) SingleNode(ComponentDefinition component)
     {
         var host = component.Get("redisHost") ?? throw component.Error("redisHost", "is required");
         if (host.Contains(',', StringComparison.Ordinal))
@@ -45,30 +95,12 @@ internal static partial class RedisConnectionMetadata
             throw component.Error("redisHost", $"'{host}' is not host:port");
         }
 
-        var options = new ConfigurationOptions
-        {
-            Host = endpoint.Groups["host"].Value.Trim('[', ']'),
-            // contrib dials redisPort, else 6379, when redisHost has no port, with or without TLS.
-            Port = endpoint.Groups["port"].Success ? Port(component, "redisHost", endpoint.Groups["port"].Value)
-                : component.Get("redisPort") is { } redisPort ? Port(component, "redisPort", redisPort)
-                : ConfigurationOptions.DefaultPort,
-            User = component.Get("redisUsername"),
-            Password = component.Get("redisPassword"),
-            Ssl = Boolean(component, "enableTLS", defaultValue: false),
-            DefaultDatabase = Integer(component, "redisDB") ?? 0,
-            ConnectTimeout = PositiveDuration(component, "dialTimeout") ?? TimeSpan.FromSeconds(5),
-            // go-redis's default read timeout, which contrib keeps.
-            CommandTimeout = PositiveDuration(component, "readTimeout") ?? TimeSpan.FromSeconds(3),
-            AbortOnConnectFail = true,
-        };
-        if (options.Ssl && Boolean(component, "insecureSkipTLSVerify", defaultValue: false))
-        {
-#pragma warning disable CA5359 // The component asks for it explicitly, as contrib's insecureSkipTLSVerify does (self-signed development servers).
-            options.CertificateValidation = (_, _, _, _) => true;
-#pragma warning restore CA5359
-        }
+        // contrib dials redisPort, else 6379, when redisHost has no port, with or without TLS.
+        return (endpoint.Groups["host"].Value.Trim('[', ']'),
+            endpoint.Groups["port"].Success ? Port(component, "redisHost", endpoint.Groups["port"].Value)
+            : component.Get("redisPort") is { } redisPort ? Port(component, "redisPort", redisPort)
+            : DefaultPort);
 
-        return options;
     }
 
     public static bool Boolean(ComponentDefinition component, string field, bool defaultValue) => component.Get(field) switch
@@ -102,6 +134,8 @@ internal static partial class RedisConnectionMetadata
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
             ? port
             : throw component.Error(field, $"'{text}' is not a port number");
+
+    private const int DefaultPort = 6379;
 
     [GeneratedRegex(@"^(?<host>\[[^\]]+\]|[^:\[\]]+)(:(?<port>[0-9]+))?$", RegexOptions.ExplicitCapture, matchTimeoutMilliseconds: 1000)]
     private static partial Regex EndpointPattern();

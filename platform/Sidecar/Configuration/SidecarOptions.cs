@@ -3,10 +3,10 @@ namespace CloudScale.Sidecar.Configuration;
 /// <summary>The daprd command line this sidecar understands, plus the environment daprd reads.</summary>
 internal sealed record SidecarOptions
 {
-    /// <summary>daprd flags accepted so that a daprd command line works unchanged; this sidecar has no gRPC API, actors or metrics port.</summary>
+    /// <summary>daprd flags accepted so that a daprd command line works unchanged; this sidecar has no internal gRPC API, actors or metrics port.</summary>
     private static readonly HashSet<string> IgnoredFlags = new(StringComparer.Ordinal)
     {
-        "dapr-grpc-port", "dapr-internal-grpc-port", "metrics-port", "enable-metrics", "config",
+        "dapr-internal-grpc-port", "metrics-port", "enable-metrics", "config",
         "placement-host-address", "scheduler-host-address", "enable-api-logging", "app-max-concurrency",
         "log-as-json", "mode", "profile-port", "enable-profiling", "dapr-http-max-request-size",
     };
@@ -20,6 +20,8 @@ internal sealed record SidecarOptions
     public string AppChannelAddress { get; init; } = "127.0.0.1";
 
     public int HttpPort { get; init; } = 3500;
+
+    public int GrpcPort { get; init; } = 50001;
 
     public IReadOnlyList<string> ListenAddresses { get; init; } = ["127.0.0.1"];
 
@@ -59,6 +61,7 @@ internal sealed record SidecarOptions
             AppProtocol = protocol,
             AppChannelAddress = Single("app-channel-address") ?? "127.0.0.1",
             HttpPort = Single("dapr-http-port") is { } httpPort ? ParsePort("dapr-http-port", httpPort) : 3500,
+            GrpcPort = Single("dapr-grpc-port") is { } grpcPort ? ParsePort("dapr-grpc-port", grpcPort) : 50001,
             ListenAddresses = Single("dapr-listen-addresses") is { } listen
                 ? listen.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : ["127.0.0.1"],
@@ -116,7 +119,7 @@ internal sealed record SidecarOptions
     }
 
     private static bool IsKnown(string name) => name is "app-id" or "app-port" or "app-protocol" or "app-channel-address"
-        or "dapr-http-port" or "dapr-listen-addresses" or "resources-path" or "components-path" or "log-level"
+        or "dapr-http-port" or "dapr-grpc-port" or "dapr-listen-addresses" or "resources-path" or "components-path" or "log-level"
         || IgnoredFlags.Contains(name);
 
     private static int ParsePort(string flag, string value) =>

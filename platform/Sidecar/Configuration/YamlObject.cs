@@ -97,8 +97,14 @@ internal sealed class YamlObject(string file, string path, YamlMappingNode node)
         }
     }
 
+    /// <summary>
+    /// A field as daprd reads resources (YAML turned into JSON, decoded by encoding/json): by name without regard to case,
+    /// the last matching key winning.
+    /// </summary>
     private YamlNode? Node(string field) =>
-        node.Children.TryGetValue(new YamlScalarNode(field), out var value) && !IsNull(value) ? value : null;
+        node.Children.LastOrDefault(entry => entry.Key is YamlScalarNode { Value: { } name } && name.Equals(field, StringComparison.OrdinalIgnoreCase)).Value is { } value && !IsNull(value)
+            ? value
+            : null;
 
     private static bool IsNull(YamlNode value) => value is YamlScalarNode { Value: null or "" or "~" or "null", Style: not (YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted) };
 

@@ -1,5 +1,7 @@
 using CloudScale.Sidecar.Api;
 using Microsoft.AspNetCore.Http.Features;
+using CloudScale.Sidecar.Configuration;
+using Polly;
 using Polly.CircuitBreaker;
 
 namespace CloudScale.Sidecar.Invocation;
@@ -39,20 +41,50 @@ internal static class InvocationApi
             : new DaprError(StatusCodes.Status404NotFound, "ERR_DIRECT_INVOKE", "failed getting app id either from the URL path or the header dapr-app-id").WriteAsync(context.Response));
     }
 
+    /// <summary>
+    /// The resiliency pipeline for a call: the policy runs once, on the caller's sidecar, so the hop's receiving sidecar
+    /// (<paramref name="isHop"/>, the call naming its own app) passes the call straight on.
+    /// </summary>
+    public static ResiliencePipeline<HttpResponseMessage> Pipeline(IServiceProvider services, string appId, bool isHop) =>
+        isHop && appId == services.GetRequiredService<SidecarOptions>().AppId
+            ? ResiliencePipeline<HttpResponseMessage>.Empty
+            : services.GetRequiredService<ResiliencePipelines>().ForApp(appId);
+
+    /// <summary>
+    /// Sends a call for <paramref name="appId"/> through <paramref name="pipeline"/>: to this sidecar's app, or to the
+    /// target app's sidecar. <paramref name="build"/> makes the request for each attempt, given the target and whether it
+    /// is the app. A transport failure is daprd's 500 <c>ERR_DIRECT_INVOKE</c>.
+    /// </summary>
+    public static async Task<HttpResponseMessage> SendAsync(
+        IServiceProvider services, string appId, string method, string query, bool isHop, ResiliencePipeline<HttpResponseMessage> pipeline,
+        Func<Uri, bool, HttpRequestMessage> build, CancellationToken cancellationToken)
+    {
+        var channel = services.GetRequiredService<AppChannel>();
+        var toApp = appId == channel.Options.AppId;
+        var target = ResolveTarget(services, channel, appId, Clean(method) + query, toApp, isHop);
+        try
+        {
+            return await pipeline.ExecuteAsync(
+                async token =>
+                {
+                    using var request = build(target, toApp);
+                    return await channel.SendAsync(request, toApp, token);
+                },
+                cancellationToken);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException or BrokenCircuitException or IOException)
+        {
+            throw InvokeError(appId, exception.Message);
+        }
+    }
+
     private static async Task InvokeAsync(HttpContext context, string appId, string method)
     {
-        var channel = context.RequestServices.GetRequiredService<AppChannel>();
-        var options = channel.Options;
-        method = Clean(method);
-        var toApp = appId == options.AppId;
-        var target = ResolveTarget(context, channel, appId, method, toApp);
-
-        // The policy runs once, on the caller's sidecar; the hop's receiving sidecar passes the call straight on.
-        var fromSidecar = context.Request.Headers.ContainsKey(CallerHeader) && toApp;
-        var pipeline = fromSidecar ? Polly.ResiliencePipeline<HttpResponseMessage>.Empty : context.RequestServices.GetRequiredService<ResiliencePipelines>().ForApp(appId);
+        var isHop = context.Request.Headers.ContainsKey(CallerHeader);
+        var pipeline = Pipeline(context.RequestServices, appId, isHop);
         var canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? false;
         byte[]? bufferedBody = null;
-        if (canHaveBody && pipeline != Polly.ResiliencePipeline<HttpResponseMessage>.Empty)
+        if (canHaveBody && pipeline != ResiliencePipeline<HttpResponseMessage>.Empty)
         {
             // A retried request must be sent again, so its body is kept.
             using var buffer = new MemoryStream();
@@ -60,26 +92,11 @@ internal static class InvocationApi
             bufferedBody = buffer.ToArray();
         }
 
-        HttpResponseMessage response;
-        try
-        {
-            response = await pipeline.ExecuteAsync(
-                async cancellationToken =>
-                {
-                    using var request = BuildRequest(context, target, canHaveBody, bufferedBody, options.AppId, appId, toApp);
-                    return await channel.SendAsync(request, toApp, cancellationToken);
-                },
-                context.RequestAborted);
-        }
-        catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException or BrokenCircuitException or IOException)
-        {
-            throw InvokeError(appId, exception.Message);
-        }
-
-        using (response)
-        {
-            await CopyResponseAsync(context, response);
-        }
+        var ownAppId = context.RequestServices.GetRequiredService<SidecarOptions>().AppId;
+        using var response = await SendAsync(
+            context.RequestServices, appId, method, context.Request.QueryString.Value ?? "", isHop, pipeline,
+            (target, toApp) => BuildRequest(context, target, canHaveBody, bufferedBody, ownAppId, appId, toApp), context.RequestAborted);
+        await CopyResponseAsync(context, response);
     }
 
     private static async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response)
@@ -87,7 +104,7 @@ internal static class InvocationApi
         context.Response.StatusCode = (int)response.StatusCode;
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
         {
-            if (!SkippedResponseHeaders.Contains(name))
+            if (!IsHopByHop(name))
             {
                 context.Response.Headers[name] = values.ToArray();
             }
@@ -97,57 +114,66 @@ internal static class InvocationApi
         await body.CopyToAsync(context.Response.Body, context.RequestAborted);
     }
 
-    private static Uri ResolveTarget(HttpContext context, AppChannel channel, string appId, string method, bool toApp)
+    private static Uri ResolveTarget(IServiceProvider services, AppChannel channel, string appId, string methodAndQuery, bool toApp, bool isHop)
     {
-        var query = context.Request.QueryString.Value ?? "";
         if (toApp)
         {
             return channel.HasApp
-                ? channel.AppUri("/" + method + query)
+                ? channel.AppUri("/" + methodAndQuery)
                 : throw InvokeError(appId, "app channel is not initialized: no --app-port");
         }
 
-        if (context.Request.Headers.ContainsKey(CallerHeader))
+        if (isHop)
         {
             // A hop from another sidecar names this sidecar's app; anything else is a stale resolution file, not a loop to follow.
             throw InvokeError(appId, $"app id {appId} is not served by this sidecar");
         }
 
-        var sidecar = context.RequestServices.GetRequiredService<NameResolver>().Resolve(appId)
+        var sidecar = services.GetRequiredService<NameResolver>().Resolve(appId)
             ?? throw InvokeError(appId, $"couldn't find service: {appId}");
-        return new Uri(sidecar, $"/v1.0/invoke/{Uri.EscapeDataString(appId)}/method/{method}{query}");
+        return new Uri(sidecar, $"/v1.0/invoke/{Uri.EscapeDataString(appId)}/method/{methodAndQuery}");
     }
 
-    private static HttpRequestMessage BuildRequest(HttpContext context, Uri target, bool canHaveBody, byte[]? bufferedBody, string ownAppId, string calleeAppId, bool toApp)
+    /// <summary>
+    /// A request for the app or the next sidecar: the caller's headers, less hop-by-hop ones and Dapr's own, and daprd's
+    /// caller and callee headers.
+    /// </summary>
+    public static HttpRequestMessage Outgoing(
+        string method, Uri target, HttpContent? content, IEnumerable<KeyValuePair<string, IEnumerable<string?>>> headers, string caller, string callee, bool toApp)
     {
-        var incoming = context.Request;
-        var request = new HttpRequestMessage(new HttpMethod(incoming.Method), target) { Version = new Version(1, 1) };
-        if (canHaveBody)
-        {
-            request.Content = bufferedBody is not null ? new ByteArrayContent(bufferedBody) : new StreamContent(incoming.Body);
-        }
-
-        foreach (var (name, values) in incoming.Headers)
+        var request = new HttpRequestMessage(new HttpMethod(method), target) { Version = new Version(1, 1), Content = content };
+        foreach (var (name, values) in headers)
         {
             if (SkippedRequestHeaders.Contains(name) || (toApp && name.Equals(CallerHeader, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
 
-            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
+            if (!request.Headers.TryAddWithoutValidation(name, values))
             {
-                request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+                request.Content?.Headers.TryAddWithoutValidation(name, values);
             }
         }
 
+        request.Headers.TryAddWithoutValidation(CallerHeader, caller);
+        request.Headers.TryAddWithoutValidation("dapr-callee-app-id", callee);
+        return request;
+    }
+
+    public static bool IsHopByHop(string responseHeader) => SkippedResponseHeaders.Contains(responseHeader);
+
+    private static HttpRequestMessage BuildRequest(HttpContext context, Uri target, bool canHaveBody, byte[]? bufferedBody, string ownAppId, string calleeAppId, bool toApp)
+    {
+        var incoming = context.Request;
+        HttpContent? content = !canHaveBody ? null : bufferedBody is not null ? new ByteArrayContent(bufferedBody) : new StreamContent(incoming.Body);
+        var caller = toApp && incoming.Headers.TryGetValue(CallerHeader, out var hopCaller) ? hopCaller.ToString() : ownAppId;
+        var request = Outgoing(
+            incoming.Method, target, content, incoming.Headers.Select(header => KeyValuePair.Create(header.Key, (IEnumerable<string?>)header.Value)), caller, calleeAppId, toApp);
         if (incoming.ContentLength is { } length && request.Content is not null)
         {
             request.Content.Headers.ContentLength = length;
         }
 
-        var caller = toApp && incoming.Headers.TryGetValue(CallerHeader, out var hopCaller) ? hopCaller.ToString() : ownAppId;
-        request.Headers.TryAddWithoutValidation(CallerHeader, caller);
-        request.Headers.TryAddWithoutValidation("dapr-callee-app-id", calleeAppId);
         if (toApp)
         {
             var remote = context.Connection.RemoteIpAddress?.ToString();

@@ -23,40 +23,55 @@ internal static class PublishApi
         routes.MapMethods("/v1.0/publish/{pubsubName}/{**topic}", ["POST", "PUT"], PublishAsync);
     }
 
-    private static async Task PublishAsync(HttpContext context)
+    /// <summary>Publishes one event as daprd does on either API: enveloped in a CloudEvent unless raw.</summary>
+    public static async Task PublishAsync(
+        IServiceProvider services, string pubsubName, string topicName, byte[] body, string? contentType, Dictionary<string, string> metadata, CancellationToken cancellationToken)
     {
-        var metadata = RequestMetadata.FromQuery(context.Request.Query);
-        var (pubsub, topic) = Find(context, metadata);
-        var raw = RawPayload(pubsub, metadata);
-        using var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-        var data = raw ? buffer.ToArray() : Envelope(context, pubsub, topic, buffer.ToArray(), context.Request.ContentType, metadata, Activity.Current);
+        var (pubsub, topic) = Find(services.GetRequiredService<PubSubs>(), pubsubName, topicName, metadata);
+        var data = RawPayload(pubsub, metadata) ? body : Envelope(AppId(services), pubsub, topic, body, contentType, metadata, Activity.Current);
         try
         {
-            await pubsub.PublishAsync(new PubSubMessage(topic, data, metadata), context.RequestAborted);
+            await pubsub.PublishAsync(new PubSubMessage(topic, data, metadata), cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             throw PublishFailed(pubsub, topic, exception);
         }
-
-        context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private static async Task BulkPublishAsync(HttpContext context)
+    /// <summary>
+    /// Publishes bulk entries as daprd does on either API; <paramref name="readEntries"/> reads them from the request once
+    /// the pub/sub is known. Returns the entries that failed, each with its error.
+    /// </summary>
+    public static async Task<List<(string EntryId, string Error)>> BulkPublishAsync(
+        IServiceProvider services, string pubsubName, string topicName, Dictionary<string, string> requestMetadata,
+        Func<IPubSub, string, string, IEnumerable<BulkEntry>> readEntries, CancellationToken cancellationToken)
     {
-        var requestMetadata = RequestMetadata.FromQuery(context.Request.Query);
-        var (pubsub, topic) = Find(context, requestMetadata);
+        var (pubsub, topic) = Find(services.GetRequiredService<PubSubs>(), pubsubName, topicName, requestMetadata);
         var raw = RawPayload(pubsub, requestMetadata);
-        using var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-        var entries = ReadBulkEntries(context, pubsub, topic, buffer.ToArray(), requestMetadata);
-        var messages = new List<(string EntryId, PubSubMessage Message)>(entries.Count);
-        foreach (var (entryId, payload, contentType, metadata) in entries)
+        var appId = AppId(services);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var messages = new List<(string EntryId, PubSubMessage Message)>();
+        foreach (var (entryId, payload, contentType, entryMetadata) in readEntries(pubsub, topic, appId))
         {
+            if (string.IsNullOrEmpty(entryId) || !seen.Add(entryId))
+            {
+                throw MarshalFailed(pubsub, topic, appId, "entryId is duplicated or not present for entry");
+            }
+
+            // Request metadata goes under the entry's own, but only for an entry that has metadata at all.
+            var metadata = entryMetadata;
+            if (metadata is not null)
+            {
+                foreach (var (name, value) in requestMetadata)
+                {
+                    metadata.TryAdd(name, value);
+                }
+            }
+
             // Each event gets a span of its own, so every CloudEvent carries its own traceparent.
             using var activity = SidecarTelemetry.Source.StartActivity("publish", ActivityKind.Producer);
-            var data = raw ? payload : Envelope(context, pubsub, topic, payload, contentType, metadata ?? new Dictionary<string, string>(StringComparer.Ordinal), activity ?? Activity.Current);
+            var data = raw ? payload : Envelope(appId, pubsub, topic, payload, contentType, metadata ?? new Dictionary<string, string>(StringComparer.Ordinal), activity ?? Activity.Current);
             messages.Add((entryId, new PubSubMessage(topic, data, metadata)));
         }
 
@@ -65,7 +80,7 @@ internal static class PublishApi
         {
             try
             {
-                await pubsub.PublishAsync(message, context.RequestAborted);
+                await pubsub.PublishAsync(message, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
@@ -73,6 +88,24 @@ internal static class PublishApi
             }
         }
 
+        return failed;
+    }
+
+    private static async Task PublishAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        await PublishAsync(context.RequestServices, Route(context, "pubsubName"), Route(context, "topic"), buffer.ToArray(), context.Request.ContentType,
+            RequestMetadata.FromQuery(context.Request.Query), context.RequestAborted);
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static async Task BulkPublishAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var failed = await BulkPublishAsync(context.RequestServices, Route(context, "pubsubName"), Route(context, "topic"), RequestMetadata.FromQuery(context.Request.Query),
+            (pubsub, topic, appId) => ReadBulkEntries(pubsub, topic, appId, buffer.ToArray()), context.RequestAborted);
         if (failed.Count == 0)
         {
             context.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -98,15 +131,9 @@ internal static class PublishApi
         await writer.FlushAsync(context.RequestAborted);
     }
 
-    /// <summary>
-    /// The entries as daprd reads them: the event turned into bytes for its content type (<c>ConvertEventToBytes</c>),
-    /// and request metadata merged under the entry's own, but only for an entry that has metadata at all.
-    /// </summary>
-    private static List<BulkEntry> ReadBulkEntries(
-        HttpContext context, IPubSub pubsub, string topic, byte[] body, Dictionary<string, string> requestMetadata)
+    /// <summary>The entries of a JSON body as daprd reads them: each event turned into bytes for its content type (<c>ConvertEventToBytes</c>).</summary>
+    private static List<BulkEntry> ReadBulkEntries(IPubSub pubsub, string topic, string appId, byte[] body)
     {
-        var appId = context.RequestServices.GetRequiredService<SidecarOptions>().AppId;
-        var entries = new List<BulkEntry>();
         JsonDocument document;
         try
         {
@@ -126,24 +153,13 @@ internal static class PublishApi
         using (document)
         {
             // A JSON null is an empty list to Go.
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var element in document.RootElement.ValueKind == JsonValueKind.Array ? [.. document.RootElement.EnumerateArray()] : Array.Empty<JsonElement>())
-            {
-                var entry = ReadBulkEntry(element, pubsub, topic, appId, requestMetadata);
-                if (string.IsNullOrEmpty(entry.EntryId) || !seen.Add(entry.EntryId))
-                {
-                    throw MarshalFailed(pubsub, topic, appId, "entryId is duplicated or not present for entry");
-                }
-
-                entries.Add(entry);
-            }
+            return document.RootElement.ValueKind == JsonValueKind.Array
+                ? [.. document.RootElement.EnumerateArray().Select(element => ReadBulkEntry(element, pubsub, topic, appId))]
+                : [];
         }
-
-        return entries;
     }
 
-    private static BulkEntry ReadBulkEntry(
-        JsonElement entry, IPubSub pubsub, string topic, string appId, Dictionary<string, string> requestMetadata)
+    private static BulkEntry ReadBulkEntry(JsonElement entry, IPubSub pubsub, string topic, string appId)
     {
         string? entryId, contentType;
         Dictionary<string, string>? metadata;
@@ -151,7 +167,7 @@ internal static class PublishApi
         {
             entryId = OptionalString(entry, "entryId");
             contentType = OptionalString(entry, "contentType") ?? "";
-            metadata = entry.TryGetProperty("metadata", out var metadataElement) && metadataElement.ValueKind != JsonValueKind.Null
+            metadata = entry.TryGetField("metadata", out var metadataElement) && metadataElement.ValueKind != JsonValueKind.Null
                 ? RequestMetadata.FromJson(metadataElement, "metadata")
                 : null;
         }
@@ -160,25 +176,14 @@ internal static class PublishApi
             throw UnmarshalFailed(pubsub, topic, appId, exception);
         }
 
-        byte[] payload;
         try
         {
-            payload = EventBytes(entry.TryGetProperty("event", out var eventElement) ? eventElement : default, contentType);
+            return new BulkEntry(entryId ?? "", EventBytes(entry.TryGetField("event", out var eventElement) ? eventElement : default, contentType), contentType, metadata);
         }
         catch (FormatException exception)
         {
             throw MarshalFailed(pubsub, topic, appId, exception.Message);
         }
-
-        if (metadata is not null)
-        {
-            foreach (var (name, value) in requestMetadata)
-            {
-                metadata.TryAdd(name, value);
-            }
-        }
-
-        return new BulkEntry(entryId ?? "", payload, contentType, metadata);
     }
 
     /// <summary>daprd's <c>ConvertEventToBytes</c>; throws <see cref="FormatException"/> with daprd's text when the event does not fit its content type.</summary>
@@ -206,9 +211,8 @@ internal static class PublishApi
         throw new FormatException(ContentTypeMismatch);
     }
 
-    private static byte[] Envelope(HttpContext context, IPubSub pubsub, string topic, byte[] body, string? contentType, IReadOnlyDictionary<string, string> metadata, Activity? activity)
+    private static byte[] Envelope(string appId, IPubSub pubsub, string topic, byte[] body, string? contentType, IReadOnlyDictionary<string, string> metadata, Activity? activity)
     {
-        var appId = context.RequestServices.GetRequiredService<SidecarOptions>().AppId;
         try
         {
             return CloudEvents.Build(body, contentType, pubsub.Name, topic, appId, metadata, activity);
@@ -235,14 +239,14 @@ internal static class PublishApi
     }
 
     /// <summary>daprd's <c>validateAndGetPubsubAndTopic</c>, in its order.</summary>
-    private static (IPubSub PubSub, string Topic) Find(HttpContext context, Dictionary<string, string> metadata)
+    private static (IPubSub PubSub, string Topic) Find(PubSubs pubsubs, string name, string topic, Dictionary<string, string> metadata)
     {
-        var pubsubs = context.RequestServices.GetRequiredService<PubSubs>();
-        var name = (string?)context.Request.RouteValues["pubsubName"] ?? "";
-        var topic = (string?)context.Request.RouteValues["topic"] ?? "";
         if (!pubsubs.Any)
         {
-            throw new DaprErrorException(new DaprError(StatusCodes.Status400BadRequest, "ERR_PUBSUB_NOT_CONFIGURED", $"pubsub {name} is not configured", "DAPR_PUBSUB_NOT_CONFIGURED"));
+            throw new DaprErrorException(new DaprError(StatusCodes.Status400BadRequest, "ERR_PUBSUB_NOT_CONFIGURED", $"pubsub {name} is not configured", "DAPR_PUBSUB_NOT_CONFIGURED")
+            {
+                GrpcCode = Grpc.Core.StatusCode.FailedPrecondition,
+            });
         }
 
         if (name.Length == 0)
@@ -286,11 +290,15 @@ internal static class PublishApi
             throw new JsonException("an entry must be a JSON object");
         }
 
-        return !entry.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        return !entry.TryGetField(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
             : value.ValueKind == JsonValueKind.String ? value.GetString()
             : throw new JsonException($"{name} must be a string");
     }
 
+    private static string Route(HttpContext context, string name) => (string?)context.Request.RouteValues[name] ?? "";
+
+    private static string AppId(IServiceProvider services) => services.GetRequiredService<SidecarOptions>().AppId;
+
     /// <summary>One bulk entry as daprd hands it on: the event's bytes, its content type, and its metadata (null when it has none).</summary>
-    private sealed record BulkEntry(string EntryId, byte[] Payload, string ContentType, Dictionary<string, string>? Metadata);
+    public sealed record BulkEntry(string EntryId, byte[] Payload, string ContentType, Dictionary<string, string>? Metadata);
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
-using CloudScale.Redis;
+using StackExchange.Redis;
 using CloudScale.Sidecar.Api;
 
 namespace CloudScale.Sidecar.PubSub;
@@ -18,13 +18,14 @@ namespace CloudScale.Sidecar.PubSub;
 /// </summary>
 internal sealed partial class RedisStreamSubscription(
     IDatabase database,
+    IDatabase reader,
     string topic,
     RedisStreamSettings settings,
     Func<PubSubMessage, CancellationToken, Task> handler,
     ILogger logger)
 {
     /// <summary>How long one XREADGROUP waits for entries; it returns as soon as any arrive.</summary>
-    private static readonly TimeSpan ReadBlock = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan ReadBlock = TimeSpan.FromSeconds(5);
 
     /// <summary>The pause after a failed Redis call before the loop tries again.</summary>
     private static readonly TimeSpan RetryPause = TimeSpan.FromSeconds(1);
@@ -58,7 +59,11 @@ internal sealed partial class RedisStreamSubscription(
         {
             try
             {
-                await database.StreamCreateConsumerGroupAsync(topic, Group, "0", createStream: true, stopping);
+                await database.StreamCreateConsumerGroupAsync(topic, Group, "0", createStream: true).WaitAsync(stopping);
+                return;
+            }
+            catch (RedisServerException exception) when (exception.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+            {
                 return;
             }
             catch (Exception exception) when (exception is RedisException or TimeoutException && !stopping.IsCancellationRequested)
@@ -75,8 +80,9 @@ internal sealed partial class RedisStreamSubscription(
         {
             try
             {
-                var entries = await database.StreamReadGroupAsync(topic, Group, settings.ConsumerId, ">", settings.QueueDepth, block: ReadBlock, cancellationToken: stopping);
-                await EnqueueAsync(queue, entries, stopping);
+                var reply = await reader.ExecuteAsync(
+                    "XREADGROUP", "GROUP", Group, settings.ConsumerId, "COUNT", settings.QueueDepth, "BLOCK", (long)ReadBlock.TotalMilliseconds, "STREAMS", topic, ">").WaitAsync(stopping);
+                await EnqueueAsync(queue, Entries(reply), stopping);
             }
             catch (RedisServerException exception) when (exception.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
             {
@@ -120,7 +126,7 @@ internal sealed partial class RedisStreamSubscription(
     {
         while (true)
         {
-            var pending = await database.StreamPendingMessagesAsync(topic, Group, settings.QueueDepth, cancellationToken: stopping);
+            var pending = await database.StreamPendingMessagesAsync(topic, Group, settings.QueueDepth, RedisValue.Null).WaitAsync(stopping);
             RedisValue[] expired = [.. pending
                 .Where(entry => entry.IdleTimeInMilliseconds >= settings.ProcessingTimeout.TotalMilliseconds && !_held.ContainsKey(entry.MessageId.ToString()))
                 .Select(entry => entry.MessageId)];
@@ -129,7 +135,7 @@ internal sealed partial class RedisStreamSubscription(
                 return;
             }
 
-            var claimed = await database.StreamClaimAsync(topic, Group, settings.ConsumerId, settings.ProcessingTimeout, expired, stopping);
+            var claimed = await database.StreamClaimAsync(topic, Group, settings.ConsumerId, (long)settings.ProcessingTimeout.TotalMilliseconds, expired).WaitAsync(stopping);
             await EnqueueAsync(queue, claimed, stopping);
 
             // An id XCLAIM did not return was either deleted from the stream or claimed by another consumer meanwhile.
@@ -137,10 +143,10 @@ internal sealed partial class RedisStreamSubscription(
             // gone from the stream and is acknowledged so that it leaves the pending list.
             foreach (var id in expired.Except(claimed.Select(entry => entry.Id)))
             {
-                var single = await database.StreamClaimAsync(topic, Group, settings.ConsumerId, TimeSpan.Zero, [id], stopping);
+                var single = await database.StreamClaimAsync(topic, Group, settings.ConsumerId, 0, [id]).WaitAsync(stopping);
                 if (single.Length == 0)
                 {
-                    await database.StreamAcknowledgeAsync(topic, Group, [id], stopping);
+                    await database.StreamAcknowledgeAsync(topic, Group, id).WaitAsync(stopping);
                 }
                 else
                 {
@@ -205,7 +211,7 @@ internal sealed partial class RedisStreamSubscription(
         try
         {
             // Delivered: acknowledge even if stopping has begun meanwhile.
-            await database.StreamAcknowledgeAsync(topic, Group, [entry.Id], CancellationToken.None);
+            await database.StreamAcknowledgeAsync(topic, Group, entry.Id);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
@@ -220,7 +226,7 @@ internal sealed partial class RedisStreamSubscription(
         {
             try
             {
-                using var document = JsonDocument.Parse(json.AsMemory());
+                using var document = JsonDocument.Parse((ReadOnlyMemory<byte>)json);
                 metadata = RequestMetadata.FromJson(document.RootElement, "metadata");
             }
             catch (JsonException exception)
@@ -229,7 +235,24 @@ internal sealed partial class RedisStreamSubscription(
             }
         }
 
-        return new PubSubMessage(topic, entry["data"].ToArray() ?? [], metadata);
+        return new PubSubMessage(topic, (byte[]?)entry["data"] ?? [], metadata);
+    }
+
+    /// <summary>The entries of an XREADGROUP reply for one stream: nil when BLOCK timed out, else [[stream, [[id, [field, value, …]], …]]].</summary>
+    private static IEnumerable<StreamEntry> Entries(RedisResult reply)
+    {
+        if (reply.IsNull)
+        {
+            yield break;
+        }
+
+        foreach (var entry in (RedisResult[])reply[0][1]!)
+        {
+            var fields = (RedisValue[]?)entry[1] ?? [];
+            yield return new StreamEntry(
+                (RedisValue)entry[0],
+                [.. Enumerable.Range(0, fields.Length / 2).Select(pair => new NameValueEntry(fields[2 * pair], fields[(2 * pair) + 1]))]);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "redis streams: consumer group {Group} does not exist for stream {Topic}; creating it again")]

@@ -1,4 +1,4 @@
-using CloudScale.Redis;
+using StackExchange.Redis;
 using CloudScale.Sidecar.Configuration;
 
 namespace CloudScale.Sidecar.PubSub;
@@ -48,7 +48,7 @@ internal sealed class RedisStreamsPubSub : IPubSub
             : [new("data", message.Data), new("metadata", GoJson.EncodingJson(message.Metadata))];
         try
         {
-            await Database.StreamAddAsync(message.Topic, fields, trim: _maxLenApprox is { } max ? StreamTrim.MaxLength(max, approximate: true) : null, cancellationToken: cancellationToken);
+            await Database.StreamAddAsync(message.Topic, fields, maxLength: _maxLenApprox, useApproximateMaxLength: true);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
@@ -56,8 +56,22 @@ internal sealed class RedisStreamsPubSub : IPubSub
         }
     }
 
-    public Task SubscribeAsync(string topic, Func<PubSubMessage, CancellationToken, Task> handler, ILogger logger, CancellationToken stopping) =>
-        new RedisStreamSubscription(Database, topic, Settings, handler, logger).RunAsync(stopping);
+    public async Task SubscribeAsync(string topic, Func<PubSubMessage, CancellationToken, Task> handler, ILogger logger, CancellationToken stopping)
+    {
+        // XREADGROUP … BLOCK holds its connection until entries arrive, so each subscription reads on a connection of its
+        // own; the shared one stays free for publishing, acknowledging and reclaiming.
+        var reader = await ConnectionMultiplexer.ConnectAsync(RedisConnectionMetadata.ForBlocking(_options, RedisStreamSubscription.ReadBlock));
+        try
+        {
+            await new RedisStreamSubscription(Database, reader.GetDatabase(), topic, Settings, handler, logger).RunAsync(stopping);
+        }
+        finally
+        {
+            // Without waiting for a read still blocked in Redis.
+            await reader.CloseAsync(allowCommandsToComplete: false);
+            await reader.DisposeAsync();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

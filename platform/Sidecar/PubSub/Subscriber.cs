@@ -165,10 +165,10 @@ internal sealed partial class Subscriber(
             var topic = String(item, "topic");
             var rules = new List<RouteRule>();
             var defaultRoute = String(item, "route");
-            if (item.TryGetProperty("routes", out var routes) && routes.ValueKind == JsonValueKind.Object)
+            if (item.TryGetField("routes", out var routes) && routes.ValueKind == JsonValueKind.Object)
             {
                 defaultRoute = String(routes, "default") ?? defaultRoute;
-                if (routes.TryGetProperty("rules", out var rulesElement) && rulesElement.ValueKind == JsonValueKind.Array)
+                if (routes.TryGetField("rules", out var rulesElement) && rulesElement.ValueKind == JsonValueKind.Array)
                 {
                     foreach (var rule in rulesElement.EnumerateArray())
                     {
@@ -192,7 +192,7 @@ internal sealed partial class Subscriber(
             }
 
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (item.TryGetProperty("metadata", out var metadataElement) && metadataElement.ValueKind == JsonValueKind.Object)
+            if (item.TryGetField("metadata", out var metadataElement) && metadataElement.ValueKind == JsonValueKind.Object)
             {
                 foreach (var property in metadataElement.EnumerateObject())
                 {
@@ -351,10 +351,10 @@ internal sealed partial class Subscriber(
                     return DeliveryStatus.Success;
                 }
 
-                var property = document.RootElement.EnumerateObject().LastOrDefault(p => p.Name.Equals("status", StringComparison.OrdinalIgnoreCase));
-                status = property.Value.ValueKind switch
+                document.RootElement.TryGetField("status", out var property);
+                status = property.ValueKind switch
                 {
-                    JsonValueKind.String => property.Value.GetString(),
+                    JsonValueKind.String => property.GetString(),
                     JsonValueKind.Undefined or JsonValueKind.Null => "",
                     _ => null,
                 };
@@ -401,7 +401,7 @@ internal sealed partial class Subscriber(
         : null;
 
     private static string? String(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetField(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscription to topic {Topic} names pubsub {PubSub}, which is not loaded")]
     private partial void LogUnknownPubSub(string pubSub, string topic);

@@ -163,7 +163,7 @@ internal sealed partial class PostgresStateStore : IStateStore, IBulkStateStore
     private PlannedWrite Plan(SetRequest request)
     {
         StateMetadata.ValidateOptions(request.Options);
-        var value = GoJson.EncodingJson(request.Value);
+        var value = Encode(request.Value);
         object ttl = StateMetadata.TtlInSeconds(request.Metadata) is > 0 and var seconds ? seconds : DBNull.Value;
         if (!string.IsNullOrEmpty(request.ETag))
         {
@@ -188,6 +188,28 @@ internal sealed partial class PostgresStateStore : IStateStore, IBulkStateStore
             ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, updated_at = now(), expires_at = excluded.expires_at
             {onlyIfExpired}
             """, request.Key, value, ttl), "no item was updated");
+    }
+
+    /// <summary>
+    /// The jsonb column's text: a decoded value as encoding/json writes it; bytes that are JSON as they are; other bytes
+    /// as encoding/json writes a []byte, a base64 string.
+    /// </summary>
+    private static byte[] Encode(StateValue value)
+    {
+        if (value.Bytes is not { } bytes)
+        {
+            return GoJson.EncodingJson(value.Json);
+        }
+
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(bytes);
+            return bytes;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return System.Text.Encoding.UTF8.GetBytes($"\"{Convert.ToBase64String(bytes)}\"");
+        }
     }
 
     private PlannedWrite Plan(DeleteRequest request)

@@ -1,5 +1,5 @@
 using System.Globalization;
-using CloudScale.Redis;
+using StackExchange.Redis;
 using CloudScale.Sidecar.Configuration;
 
 namespace CloudScale.Sidecar.State;
@@ -9,12 +9,13 @@ namespace CloudScale.Sidecar.State;
 /// <c>version</c> (the etag, incremented by each write) and, after a first-write save, <c>first-write</c>. Writes and
 /// deletes run contrib's own Lua scripts, so ours and daprd agree on every concurrency decision over the same keys.
 /// Transactions are those scripts in MULTI/EXEC, which Redis does not roll back: a failing operation leaves the
-/// others applied, exactly as with daprd.
+/// others applied, exactly as with daprd. StackExchange.Redis takes no cancellation: each command is bounded by the
+/// component's <c>readTimeout</c> instead.
 /// </summary>
 internal sealed class RedisStateStore : IStateStore
 {
     /// <summary>contrib's <c>setDefaultQuery</c>. ARGV: etag (0 for none), value, 0 when the write is first-write.</summary>
-    private static readonly LuaScript SetScript = LuaScript.Prepare("""
+    private const string SetScript = """
         local etag = redis.pcall("HGET", KEYS[1], "version");
         if type(etag) == "table" then
           redis.call("DEL", KEYS[1]);
@@ -29,17 +30,17 @@ internal sealed class RedisStateStore : IStateStore
         else
           return error("failed to set key " .. KEYS[1])
         end
-        """);
+        """;
 
     /// <summary>contrib's <c>delDefaultQuery</c>. ARGV: etag, 0 for none.</summary>
-    private static readonly LuaScript DeleteScript = LuaScript.Prepare("""
+    private const string DeleteScript = """
         local etag = redis.pcall("HGET", KEYS[1], "version");
         if not etag or type(etag)=="table" or etag == ARGV[1] or etag == "" or ARGV[1] == "0" then
           return redis.call("DEL", KEYS[1])
         else
           return error("failed to delete " .. KEYS[1])
         end
-        """);
+        """;
 
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -69,7 +70,7 @@ internal sealed class RedisStateStore : IStateStore
     {
         _redis = await ConnectionMultiplexer.ConnectAsync(_options);
         // contrib counts the replicas once, at init, for WAIT after strong-consistency writes.
-        var replication = await Database.InfoAsync("replication", cancellationToken);
+        var replication = (string?)await Database.ExecuteAsync("INFO", "replication") ?? "";
         _replicas = replication.Split("\r\n")
             .Where(line => line.StartsWith("connected_slaves:", StringComparison.Ordinal))
             .Select(line => int.Parse(line["connected_slaves:".Length..], CultureInfo.InvariantCulture))
@@ -81,13 +82,13 @@ internal sealed class RedisStateStore : IStateStore
         HashEntry[] fields;
         try
         {
-            fields = await Database.HashGetAllAsync(key, cancellationToken);
+            fields = await Database.HashGetAllAsync(key);
         }
         catch (RedisServerException)
         {
             // Dapr before etags stored plain strings; contrib still reads them, without an etag.
-            var legacy = await Database.StringGetAsync(key, cancellationToken);
-            return legacy.IsNull ? null : new StateItem(legacy.ToArray()!, null, NoMetadata);
+            var legacy = await Database.StringGetAsync(key);
+            return legacy.IsNull ? null : new StateItem((byte[])legacy!, null, NoMetadata);
         }
 
         if (fields.Length == 0)
@@ -99,7 +100,7 @@ internal sealed class RedisStateStore : IStateStore
         var version = fields.FirstOrDefault(field => field.Name == "version").Value;
         return data.IsNull || version.IsNull
             ? throw new InvalidOperationException("required hash field 'data' or 'version' was not found")
-            : new StateItem(data.ToArray()!, version.ToString(), NoMetadata);
+            : new StateItem((byte[])data!, version.ToString(), NoMetadata);
     }
 
     public async Task SetAsync(SetRequest request, CancellationToken cancellationToken)
@@ -109,7 +110,7 @@ internal sealed class RedisStateStore : IStateStore
         var ttl = StateMetadata.TtlInSeconds(request.Metadata) ?? _defaultTtl;
         try
         {
-            await Database.ScriptEvaluateAsync(SetScript, [request.Key], [version, GoJson.JsoniterFastest(request.Value), request.Options.FirstWrite ? 0 : 1], cancellationToken);
+            await Database.ScriptEvaluateAsync(SetScript, [request.Key], [version, Encode(request.Value), request.Options.FirstWrite ? 0 : 1]);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -122,16 +123,16 @@ internal sealed class RedisStateStore : IStateStore
 
         if (ttl > 0)
         {
-            await Database.ExecuteAsync("EXPIRE", [request.Key, ttl.Value], cancellationToken);
+            await Database.ExecuteAsync("EXPIRE", request.Key, ttl.Value);
         }
         else if (ttl is not null)
         {
-            await Database.ExecuteAsync("PERSIST", [request.Key], cancellationToken);
+            await Database.ExecuteAsync("PERSIST", request.Key);
         }
 
         if (request.Options.Consistency == "strong" && _replicas > 0)
         {
-            await Database.ExecuteAsync("WAIT", [_replicas, 1000], cancellationToken);
+            await Database.ExecuteAsync("WAIT", _replicas, 1000);
         }
     }
 
@@ -140,7 +141,7 @@ internal sealed class RedisStateStore : IStateStore
         StateMetadata.ValidateOptions(request.Options);
         try
         {
-            await Database.ScriptEvaluateAsync(DeleteScript, [request.Key], [request.ETag ?? "0"], cancellationToken);
+            await Database.ScriptEvaluateAsync(DeleteScript, [request.Key], [request.ETag ?? "0"]);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -151,7 +152,7 @@ internal sealed class RedisStateStore : IStateStore
 
     public async Task MultiAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
     {
-        await using var transaction = Database.CreateTransaction();
+        var transaction = Database.CreateTransaction();
         var replies = new List<Task<RedisResult>>();
         foreach (var operation in operations)
         {
@@ -160,8 +161,9 @@ internal sealed class RedisStateStore : IStateStore
                 case SetRequest set:
                     var version = ParseETag(set);
                     var ttl = StateMetadata.TtlInSeconds(set.Metadata) ?? _defaultTtl;
-                    // contrib passes no first-write flag inside a transaction, so first-write is not honoured here.
-                    replies.Add(transaction.ExecuteAsync("EVAL", SetScript.Text, 1, set.Key, version, GoJson.JsoniterFastest(set.Value)));
+                    // contrib passes no first-write flag inside a transaction, so first-write is not honoured here. EVAL,
+                    // not EVALSHA: a NOSCRIPT inside MULTI could not be retried.
+                    replies.Add(transaction.ExecuteAsync("EVAL", SetScript, 1, set.Key, version, Encode(set.Value)));
                     if (ttl > 0)
                     {
                         replies.Add(transaction.ExecuteAsync("EXPIRE", set.Key, ttl.Value));
@@ -173,14 +175,14 @@ internal sealed class RedisStateStore : IStateStore
 
                     break;
                 case DeleteRequest delete:
-                    replies.Add(transaction.ExecuteAsync("EVAL", DeleteScript.Text, 1, delete.Key, delete.ETag ?? "0"));
+                    replies.Add(transaction.ExecuteAsync("EVAL", DeleteScript, 1, delete.Key, delete.ETag ?? "0"));
                     break;
             }
         }
 
         try
         {
-            await transaction.ExecuteAsync(cancellationToken);
+            await transaction.ExecuteAsync();
         }
         finally
         {
@@ -202,6 +204,9 @@ internal sealed class RedisStateStore : IStateStore
             await _redis.DisposeAsync();
         }
     }
+
+    /// <summary>contrib's <c>utils.Marshal</c> with jsoniter: bytes are stored as given, a decoded value as jsoniter writes it.</summary>
+    private static byte[] Encode(StateValue value) => value.Bytes ?? GoJson.JsoniterFastest(value.Json);
 
     /// <summary>contrib's <c>parseETag</c>: last-write or no etag means 0 (no check); otherwise the etag must be an integer.</summary>
     private static long ParseETag(SetRequest request) =>

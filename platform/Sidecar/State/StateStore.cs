@@ -9,9 +9,19 @@ internal sealed record StateItem(byte[] Data, string? ETag, IReadOnlyDictionary<
 
 internal abstract record StateOperation(string Key, string? ETag, StateOptions Options, IReadOnlyDictionary<string, string> Metadata);
 
-/// <summary>A save; <paramref name="Value"/> is the JSON value from the request, re-serialised by the store.</summary>
-internal sealed record SetRequest(string Key, System.Text.Json.JsonElement Value, string? ETag, StateOptions Options, IReadOnlyDictionary<string, string> Metadata)
+internal sealed record SetRequest(string Key, StateValue Value, string? ETag, StateOptions Options, IReadOnlyDictionary<string, string> Metadata)
     : StateOperation(Key, ETag, Options, Metadata);
+
+/// <summary>
+/// A value to save. The HTTP API hands the store the decoded JSON value, which each store marshals its own way, as
+/// daprd's stores marshal a decoded value; the gRPC API hands it bytes (<see cref="Bytes"/>), which contrib keeps as given.
+/// </summary>
+internal readonly record struct StateValue(System.Text.Json.JsonElement Json, byte[]? Bytes)
+{
+    public static StateValue FromJson(System.Text.Json.JsonElement json) => new(json, null);
+
+    public static StateValue FromBytes(byte[] bytes) => new(default, bytes);
+}
 
 internal sealed record DeleteRequest(string Key, string? ETag, StateOptions Options, IReadOnlyDictionary<string, string> Metadata)
     : StateOperation(Key, ETag, Options, Metadata);

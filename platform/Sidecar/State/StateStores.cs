@@ -35,7 +35,10 @@ internal sealed class StateStores(IReadOnlyList<(IStateStore Store, string? KeyP
     {
         if (_byName.Count == 0)
         {
-            throw new DaprErrorException(new DaprError(StatusCodes.Status500InternalServerError, "ERR_STATE_STORE_NOT_CONFIGURED", $"state store {name} is not configured", "DAPR_STATE_NOT_CONFIGURED"));
+            throw new DaprErrorException(new DaprError(StatusCodes.Status500InternalServerError, "ERR_STATE_STORE_NOT_CONFIGURED", $"state store {name} is not configured", "DAPR_STATE_NOT_CONFIGURED")
+            {
+                GrpcCode = Grpc.Core.StatusCode.FailedPrecondition,
+            });
         }
 
         return _byName.TryGetValue(name, out var entry)
