@@ -1,4 +1,0 @@
-using CloudScale.Testing;
-
-[assembly: AssemblyFixture(typeof(TestServers))]
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
