@@ -1,12 +1,14 @@
 using System.Collections.Immutable;
 using Aspire.Hosting.Dapr;
+using CloudScale.AppHost;
 using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args).AddConsoleStatusReport().AddPlainConsoleLogs();
 
-// Redis and Postgres run as local processes here (no container engine); the manifest gets Aspire's containers.
-var cache = builder.AddRedis("cache").RunAsLocalProcess();
-var postgres = builder.AddPostgres("postgres").RunAsLocalProcess();
+// Redis and Postgres run as local processes here (no container engine); the manifest gets Aspire's containers, with
+// volumes named here so that azd's volume outputs do not depend on where the AppHost was checked out.
+var cache = builder.AddRedis("cache").WithDataVolume("cache-data").RunAsLocalProcess();
+var postgres = builder.AddPostgres("postgres").WithDataVolume("postgres-data").RunAsLocalProcess();
 var bookingDb = postgres.AddDatabase("bookingdb");
 var orderDb = postgres.AddDatabase("orderdb");
 var notificationDb = postgres.AddDatabase("notificationdb");
@@ -25,25 +27,26 @@ builder.AddProject<Projects.Booking>("booking")
     .WithReference(bookingDb).WithReference(cache)
     .WaitFor(bookingDb).WaitFor(cache)
     .WithDaprSidecar(dapr, ComponentSecrets)
-    .WithHttpHealthCheck("/health");
-
-// The external payment provider, simulated: latency, decline and error rates change at run time (PUT /admin/behaviour).
-var payments = builder.AddProject<Projects.PaymentSimulator>("payments")
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
 
 var order = builder.AddProject<Projects.Order>("order")
-    .WithReference(orderDb).WithReference(cache).WithReference(payments)
-    .WaitFor(orderDb).WaitFor(cache).WaitFor(payments)
+    .WithReference(orderDb).WithReference(cache)
+    .WaitFor(orderDb).WaitFor(cache)
+    .WithPaymentProvider()
     .WithReplicas(builder.Configuration.GetValue("AppHost:OrderReplicas", 1))
     .WithDaprSidecar(dapr, ComponentSecrets)
-    .WithHttpHealthCheck("/health");
-// The payment provider calls Order back at its own (load-balanced) endpoint when it has decided.
-order.WithEnvironment("BookingSaga__PublicBaseUrl", order.GetEndpoint("http"));
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+// The payment provider calls Order back at its own (load-balanced) endpoint when it has decided; in Azure over HTTPS,
+// since Container Apps' ingress redirects plain HTTP and a redirected POST loses its body.
+order.WithEnvironment("BookingSaga__PublicBaseUrl", order.GetEndpoint(builder.ExecutionContext.IsPublishMode ? "https" : "http"));
 
 builder.AddProject<Projects.Notification>("notification")
     .WithReference(notificationDb).WithReference(cache)
     .WaitFor(notificationDb).WaitFor(cache)
     .WithDaprSidecar(dapr, ComponentSecrets)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
 
 builder.Build().Run();
