@@ -110,6 +110,7 @@ RuntimeApi.Map(app);
 StateApi.Map(app);
 PublishApi.Map(app);
 InvocationApi.Map(app);
+WorkflowHttpApi.Map(app);
 app.Services.GetRequiredService<Readiness>().MarkComponentsReady();
 
 await app.RunAsync();

@@ -18,7 +18,10 @@ internal sealed class WorkflowException(WorkflowErrorKind kind, string message) 
 {
     public WorkflowErrorKind Kind { get; } = kind;
 
-    public static WorkflowException NotFound(string instanceId) => new(WorkflowErrorKind.NotFound, $"no such instance exists: {instanceId}");
+    /// <summary>The instance that was not found.</summary>
+    public string? InstanceId { get; private init; }
+
+    public static WorkflowException NotFound(string instanceId) => new(WorkflowErrorKind.NotFound, $"no such instance exists: {instanceId}") { InstanceId = instanceId };
 }
 
 /// <summary>Work claimed in one write: at most one orchestration work item and any number of activity work items.</summary>
