@@ -7,6 +7,7 @@ using CloudScale.Sidecar.Invocation;
 using CloudScale.Sidecar.PubSub;
 using CloudScale.Sidecar.State;
 using CloudScale.Sidecar.Telemetry;
+using CloudScale.Sidecar.Workflow;
 using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -16,11 +17,13 @@ SidecarOptions options;
 LoadedResources resources;
 StateStores states;
 PubSubs pubsubs;
+WorkflowStore? workflowStore;
 try
 {
     options = SidecarOptions.Parse(args, Environment.GetEnvironmentVariable);
     resources = ResourceLoader.Load(options.ResourcesPaths, options.AppId);
     (states, pubsubs) = await Components.InitAsync(resources, options, CancellationToken.None);
+    workflowStore = WorkflowStore.Select(resources, states);
 }
 catch (ConfigurationException exception)
 {
@@ -71,6 +74,12 @@ builder.Services.AddGrpc(grpc =>
 builder.Services.AddSingleton(new SidecarTokens(options.ApiToken));
 builder.Services.AddSingleton<DaprGrpcService>();
 builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<DaprGrpcService>, DaprServiceBinder>());
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(services => new WorkflowBackend(
+    workflowStore, WorkflowTimings.Default with { LeaseDuration = options.WorkflowLease }, TimeProvider.System, services.GetRequiredService<ILogger<WorkflowBackend>>()));
+builder.Services.AddHostedService<WorkflowScanner>();
+builder.Services.AddSingleton<TaskHubService>();
+builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<TaskHubService>, TaskHubServiceBinder>());
 
 var app = builder.Build();
 // Each port serves its own API, told apart by the port the connection came in on (a Host header is the client's to
@@ -96,10 +105,12 @@ app.UseWhen(context => context.Connection.LocalPort != options.GrpcPort, http =>
     http.UseMiddleware<DaprErrorMiddleware>();
 });
 app.MapGrpcService<DaprGrpcService>();
+app.MapGrpcService<TaskHubService>();
 RuntimeApi.Map(app);
 StateApi.Map(app);
 PublishApi.Map(app);
 InvocationApi.Map(app);
+WorkflowHttpApi.Map(app);
 app.Services.GetRequiredService<Readiness>().MarkComponentsReady();
 
 await app.RunAsync();

@@ -35,6 +35,12 @@ internal sealed record SidecarOptions
 
     public string? NameResolutionFile { get; init; }
 
+    /// <summary>
+    /// How long a workflow worker holds a work item before it is handed to another (<c>CLOUDSCALE_WORKFLOW_LEASE</c>, a Go
+    /// duration; 30s by default). Not a daprd setting: daprd's actors re-place work on their own schedule.
+    /// </summary>
+    public TimeSpan WorkflowLease { get; init; } = TimeSpan.FromSeconds(30);
+
     public Uri AppBaseAddress => new($"{AppProtocol}://{AppChannelAddress}:{AppPort}");
 
     public static SidecarOptions Parse(IReadOnlyList<string> args, Func<string, string?> environment)
@@ -70,6 +76,9 @@ internal sealed record SidecarOptions
             ApiToken = NullIfEmpty(environment("DAPR_API_TOKEN")),
             AppApiToken = NullIfEmpty(environment("APP_API_TOKEN")),
             NameResolutionFile = NullIfEmpty(environment("CLOUDSCALE_NAME_RESOLUTION_FILE")),
+            WorkflowLease = NullIfEmpty(environment("CLOUDSCALE_WORKFLOW_LEASE")) is { } lease
+                ? GoDuration.TryParse(lease, out var duration) && duration > TimeSpan.Zero ? duration : throw new ConfigurationException($"CLOUDSCALE_WORKFLOW_LEASE '{lease}' is not a positive duration such as 30s")
+                : TimeSpan.FromSeconds(30),
         };
     }
 

@@ -7,9 +7,8 @@ using Grpc.Core;
 namespace CloudScale.Sidecar.GrpcApi;
 
 /// <summary>
-/// Binds <c>dapr.proto.runtime.v1.Dapr</c> from the service descriptor that Dapr.Protos embeds (its package ships
-/// client stubs only): each served method is checked against the descriptor, so a name or message type that drifts
-/// from the proto fails at start-up. Methods not bound here answer Unimplemented, as gRPC does for any unknown method.
+/// Binds <c>dapr.proto.runtime.v1.Dapr</c> from the service descriptor that Dapr.Protos embeds (<see cref="GrpcMethods"/>).
+/// Methods not bound here answer Unimplemented, as gRPC does for any unknown method.
 /// </summary>
 internal sealed class DaprServiceBinder : IServiceMethodProvider<DaprGrpcService>
 {
@@ -32,30 +31,6 @@ internal sealed class DaprServiceBinder : IServiceMethodProvider<DaprGrpcService
     private static void Unary<TRequest, TResponse>(
         ServiceMethodProviderContext<DaprGrpcService> context, string name, UnaryServerMethod<DaprGrpcService, TRequest, TResponse> handler)
         where TRequest : class, IMessage<TRequest>, new()
-        where TResponse : class, IMessage<TResponse>, new()
-    {
-        var service = global::Dapr.Client.Autogen.Grpc.v1.Dapr.Descriptor;
-        var descriptor = service.FindMethodByName(name) ?? throw new InvalidOperationException($"{service.FullName} has no method {name}");
-        if (descriptor.InputType.ClrType != typeof(TRequest) || descriptor.OutputType.ClrType != typeof(TResponse))
-        {
-            throw new InvalidOperationException($"{descriptor.FullName} takes {descriptor.InputType.FullName} and returns {descriptor.OutputType.FullName}");
-        }
-
-        var method = new Method<TRequest, TResponse>(MethodType.Unary, service.FullName, name, Marshaller<TRequest>(), Marshaller<TResponse>());
-        context.AddUnaryMethod(method, [], handler);
-    }
-
-    private static Marshaller<T> Marshaller<T>()
-        where T : class, IMessage<T>, new()
-    {
-        var parser = new MessageParser<T>(() => new T());
-        return Marshallers.Create(
-            (message, serialization) =>
-            {
-                serialization.SetPayloadLength(message.CalculateSize());
-                message.WriteTo(serialization.GetBufferWriter());
-                serialization.Complete();
-            },
-            deserialization => parser.ParseFrom(deserialization.PayloadAsReadOnlySequence()));
-    }
+        where TResponse : class, IMessage<TResponse>, new() =>
+        context.AddUnaryMethod(GrpcMethods.Create<TRequest, TResponse>(global::Dapr.Client.Autogen.Grpc.v1.Dapr.Descriptor, name, MethodType.Unary), [], handler);
 }

@@ -89,6 +89,19 @@ internal sealed class ApiTokenInterceptor(SidecarTokens tokens) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        Check(context);
+        return continuation(request, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, responseStream, context);
+    }
+
+    private void Check(ServerCallContext context)
+    {
         if (tokens.Api is { } token)
         {
             var presented = context.RequestHeaders.Get("dapr-api-token")?.Value;
@@ -102,8 +115,6 @@ internal sealed class ApiTokenInterceptor(SidecarTokens tokens) : Interceptor
                 throw GrpcErrors.FromHttpStatus(StatusCodes.Status401Unauthorized, "authentication error: api token mismatch");
             }
         }
-
-        return continuation(request, context);
     }
 }
 

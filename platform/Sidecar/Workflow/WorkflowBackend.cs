@@ -1,0 +1,381 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using CloudScale.Sidecar.Telemetry;
+using Dapr.DurableTask.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace CloudScale.Sidecar.Workflow;
+
+/// <summary>How long a worker holds a work item before it is handed out again, and how often the store is scanned for due work.</summary>
+internal sealed record WorkflowTimings(TimeSpan LeaseDuration, TimeSpan PollInterval)
+{
+    public static WorkflowTimings Default { get; } = new(TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+}
+
+/// <summary>One worker's <c>GetWorkItems</c> stream: the work items waiting to be written to it, and the leases it holds.</summary>
+internal sealed class WorkerStream
+{
+    public Channel<WorkItem> Items { get; } = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Completion token → instance id, for the work items this stream was given and has not completed.</summary>
+    public ConcurrentDictionary<string, string> Held { get; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// The durable task backend: the instance operations of <c>TaskHubSidecarService</c> and the HTTP workflow API, and the
+/// dispatch of work items to the connected workers of this app. Every change is a step on one instance record
+/// (<see cref="InstanceSteps"/>) written by <see cref="WorkflowStore.UpdateAsync{T}"/>; work is claimed under a lease in
+/// the store, so several sidecars of one app id share the store and each item goes to exactly one worker at a time.
+/// </summary>
+internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimings timings, TimeProvider time, ILogger<WorkflowBackend> logger)
+{
+    /// <summary>daprd's <c>ErrActorRuntimeNotFound</c>, the answer to a workflow call when no state store is marked for actors.</summary>
+    public const string NotConfiguredMessage =
+        "the state store is not configured to use the actor runtime. Have you set the - name: actorStateStore value: \"true\" in your state store component file?";
+
+    public static WorkflowException NotConfigured() => new(WorkflowErrorKind.NotConfigured, NotConfiguredMessage);
+
+    private readonly ConcurrentDictionary<WorkerStream, byte> _streams = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
+    private int _nextStream;
+
+    public WorkflowTimings Timings => timings;
+
+    public bool HasWorkers => !_streams.IsEmpty;
+
+    public int ConnectedWorkers => _streams.Count;
+
+    public bool IsConfigured => store is not null;
+
+    private WorkflowStore Store => store ?? throw NotConfigured();
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task<string> StartAsync(CreateInstanceRequest request, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.Name))
+        {
+            throw new WorkflowException(WorkflowErrorKind.InvalidArgument, "the workflow name is required");
+        }
+
+        var instanceId = string.IsNullOrEmpty(request.InstanceId) ? Guid.NewGuid().ToString("N") : request.InstanceId;
+        using var span = SidecarTelemetry.Source.StartActivity($"create_orchestration||{request.Name}", ActivityKind.Server, ParentContext(request.ParentTraceContext));
+        var trace = span is null ? request.ParentTraceContext : new TraceContext { TraceParent = span.Id, TraceState = span.TraceStateString };
+        await Store.AddToIndexAsync(instanceId, cancellationToken);
+        var now = Now;
+        var started = HistoryEvents.ExecutionStarted(
+            InstanceSteps.FromMilliseconds(now), instanceId, request.ExecutionId ?? Guid.NewGuid().ToString("N"), request.Name, request.Input, null, trace, request.ScheduledStartTimestamp);
+        var visibleAt = request.ScheduledStartTimestamp is { } start ? Math.Max(now, InstanceSteps.ToMilliseconds(start)) : now;
+        await Store.UpdateAsync(instanceId, existing =>
+        {
+            // As daprd: an instance id is reused only once its instance has ended.
+            if (existing is { IsTerminal: false })
+            {
+                throw new WorkflowException(WorkflowErrorKind.ActiveExists, $"an active workflow with ID '{instanceId}' already exists");
+            }
+
+            return new Step<bool>(true, StepWrite.Save, InstanceSteps.Create(instanceId, started, visibleAt, now, null));
+        }, cancellationToken);
+        Changed(instanceId, visibleAt);
+        return instanceId;
+    }
+
+    public async Task<InstanceRecord> GetAsync(string instanceId, CancellationToken cancellationToken) =>
+        await Store.ReadAsync(instanceId, cancellationToken) ?? throw WorkflowException.NotFound(instanceId);
+
+    /// <summary>The server-side wait of WaitForInstanceStart/Completion: woken by this sidecar's writes, and polling for other sidecars'.</summary>
+    public async Task<InstanceRecord> WaitAsync(string instanceId, Func<InstanceRecord, bool> done, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var change = _changes.GetOrAdd(instanceId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            var record = await GetAsync(instanceId, cancellationToken);
+            if (done(record))
+            {
+                return record;
+            }
+
+            await Task.WhenAny(change, Task.Delay(timings.PollInterval, time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    public async Task RaiseEventAsync(string instanceId, string name, string? input, CancellationToken cancellationToken)
+    {
+        var raised = HistoryEvents.EventRaised(InstanceSteps.FromMilliseconds(Now), name, input);
+        await StepAsync(instanceId, record => InstanceSteps.RaiseEvent(record, raised, Now, null), cancellationToken);
+    }
+
+    public Task TerminateAsync(string instanceId, string? output, bool recursive, CancellationToken cancellationToken) =>
+        StepAsync(instanceId, record => InstanceSteps.Terminate(record, output, recursive, Now), cancellationToken);
+
+    public Task SuspendAsync(string instanceId, string? reason, CancellationToken cancellationToken) =>
+        StepAsync(instanceId, record => InstanceSteps.Suspend(record, reason, Now), cancellationToken);
+
+    public Task ResumeAsync(string instanceId, string? reason, CancellationToken cancellationToken) =>
+        StepAsync(instanceId, record => InstanceSteps.Resume(record, reason, Now), cancellationToken);
+
+    /// <summary>Deletes an ended instance (and, recursively, the children it created); a running one can't be purged.</summary>
+    public async Task<int> PurgeAsync(string instanceId, bool recursive, CancellationToken cancellationToken)
+    {
+        var children = await Store.UpdateAsync(instanceId, record => record switch
+        {
+            null => new Step<IReadOnlyList<string>?>(null, StepWrite.None),
+            { IsTerminal: false } => throw new WorkflowException(WorkflowErrorKind.NotTerminal, $"workflow instance '{instanceId}' is not in a terminal state and can't be purged"),
+            _ => new Step<IReadOnlyList<string>?>(recursive ? InstanceSteps.Children(record, runningOnly: false) : [], StepWrite.Delete),
+        }, cancellationToken);
+        if (children is null)
+        {
+            return 0;
+        }
+
+        await Store.RemoveFromIndexAsync(instanceId, cancellationToken);
+        Changed(instanceId, null);
+        var purged = 1;
+        foreach (var child in children)
+        {
+            purged += await PurgeAsync(child, recursive, cancellationToken);
+        }
+
+        return purged;
+    }
+
+    public async Task CompleteOrchestrationAsync(WorkflowResponse response, CancellationToken cancellationToken)
+    {
+        ForgetHeld(response.CompletionToken);
+        await StepAsync(response.InstanceId, record => InstanceSteps.CompleteOrchestration(record, response, Now), cancellationToken);
+    }
+
+    public async Task CompleteActivityAsync(ActivityResponse response, CancellationToken cancellationToken)
+    {
+        ForgetHeld(response.CompletionToken);
+        await StepAsync(response.InstanceId, record => InstanceSteps.CompleteActivity(record, response, Now), cancellationToken);
+    }
+
+    public WorkerStream Connect()
+    {
+        var stream = new WorkerStream();
+        _streams.TryAdd(stream, 0);
+        return stream;
+    }
+
+    /// <summary>A worker went away: the work items it held are released, so another worker gets them now rather than when their leases expire.</summary>
+    public async Task DisconnectAsync(WorkerStream stream)
+    {
+        _streams.TryRemove(stream, out _);
+        stream.Items.Writer.TryComplete();
+        foreach (var (token, instanceId) in stream.Held)
+        {
+            try
+            {
+                var released = await Store.UpdateAsync(instanceId, record =>
+                    record is not null && InstanceSteps.Release(record, token) ? new Step<bool>(true, StepWrite.Save) : new Step<bool>(false, StepWrite.None),
+                    CancellationToken.None);
+                if (released)
+                {
+                    await DispatchAsync(instanceId, CancellationToken.None);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogReleaseFailed(logger, exception, instanceId);
+            }
+        }
+    }
+
+    /// <summary>Claims the instance's due work, if a worker is connected here, and hands each item to a worker stream.</summary>
+    public async Task DispatchAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        if (!HasWorkers)
+        {
+            return;
+        }
+
+        var now = Now;
+        var claimed = await Store.UpdateAsync(instanceId, record =>
+        {
+            if (record is null || !InstanceSteps.HasClaimableWork(record, now))
+            {
+                return new Step<ClaimedWork>(ClaimedWork.None, StepWrite.None);
+            }
+
+            var work = InstanceSteps.Claim(record, now, timings.LeaseDuration);
+            return new Step<ClaimedWork>(work, work.Items.Count > 0 ? StepWrite.Save : StepWrite.None);
+        }, cancellationToken);
+        foreach (var item in claimed.Items)
+        {
+            var streams = _streams.Keys.ToArray();
+            if (streams.Length == 0)
+            {
+                // The last worker left between the claim and now: the lease expires and the item is handed out again.
+                return;
+            }
+
+            var stream = streams[(int)((uint)Interlocked.Increment(ref _nextStream) % streams.Length)];
+            stream.Held[item.CompletionToken] = instanceId;
+            stream.Items.Writer.TryWrite(item);
+        }
+    }
+
+    /// <summary>Delivers the instance's outbox (child starts, events, terminations), then removes what was delivered.</summary>
+    public async Task DeliverOutboxAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var record = await Store.ReadAsync(instanceId, cancellationToken);
+        if (record is null || record.Outbox.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var message in record.Outbox)
+        {
+            await DeliverAsync(message, cancellationToken);
+        }
+
+        var delivered = record.Outbox.Select(message => message.Id).ToHashSet(StringComparer.Ordinal);
+        await Store.UpdateAsync(instanceId, current =>
+            current is not null && current.Outbox.RemoveAll(message => delivered.Contains(message.Id)) > 0
+                ? new Step<bool>(true, StepWrite.Save)
+                : new Step<bool>(false, StepWrite.None), cancellationToken);
+        if (record.IsTerminal)
+        {
+            await Store.RemoveFromIndexAsync(instanceId, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// One pass over the index (every <see cref="WorkflowTimings.PollInterval"/>, while a worker is connected): due
+    /// timers, expired leases and undelivered outboxes, whichever sidecar wrote them; ended instances leave the index.
+    /// </summary>
+    public async Task ScanAsync(CancellationToken cancellationToken)
+    {
+        if (store is null || !HasWorkers)
+        {
+            return;
+        }
+
+        var ids = await store.ReadIndexAsync(cancellationToken);
+        foreach (var chunk in ids.Chunk(100))
+        {
+            var now = Now;
+            foreach (var record in await store.ReadManyAsync(chunk, cancellationToken))
+            {
+                if (record.Outbox.Count > 0)
+                {
+                    await DeliverOutboxAsync(record.InstanceId, cancellationToken);
+                }
+                else if (record.IsTerminal)
+                {
+                    await store.RemoveFromIndexAsync(record.InstanceId, cancellationToken);
+                }
+
+                if (InstanceSteps.HasClaimableWork(record, now))
+                {
+                    await DispatchAsync(record.InstanceId, cancellationToken);
+                }
+            }
+        }
+    }
+
+    private async Task DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var historyEvent = HistoryEvent.Parser.ParseFrom(message.Event);
+        var now = Now;
+        switch (message.Kind)
+        {
+            case OutboxKind.Start:
+                await Store.AddToIndexAsync(message.Target, cancellationToken);
+                await Store.UpdateAsync(message.Target, existing => existing is null || (existing.IsTerminal && !existing.ReceivedMessages.Contains(message.Id))
+                    ? new Step<bool>(true, StepWrite.Save, InstanceSteps.Create(message.Target, historyEvent, now, now, message.Id))
+                    : new Step<bool>(false, StepWrite.None), cancellationToken);
+                break;
+            case OutboxKind.Event:
+                await Store.UpdateAsync(message.Target, record =>
+                    record is not null && InstanceSteps.RaiseEvent(record, historyEvent, now, message.Id) ? new Step<bool>(true, StepWrite.Save) : new Step<bool>(false, StepWrite.None),
+                    cancellationToken);
+                break;
+            case OutboxKind.Terminate:
+                await Store.UpdateAsync(message.Target, record =>
+                    record is not null && InstanceSteps.Terminate(record, historyEvent.ExecutionTerminated.Input, historyEvent.ExecutionTerminated.Recurse, now)
+                        ? new Step<bool>(true, StepWrite.Save)
+                        : new Step<bool>(false, StepWrite.None), cancellationToken);
+                break;
+        }
+
+        Changed(message.Target, now);
+    }
+
+    /// <summary>Runs a step on an existing instance; when it changed something, the instance's new work is dispatched.</summary>
+    private async Task StepAsync(string instanceId, Func<InstanceRecord, bool> step, CancellationToken cancellationToken)
+    {
+        var changed = await Store.UpdateAsync(instanceId, record =>
+        {
+            if (record is null)
+            {
+                throw WorkflowException.NotFound(instanceId);
+            }
+
+            return step(record) ? new Step<InstanceRecord?>(record, StepWrite.Save) : new Step<InstanceRecord?>(null, StepWrite.None);
+        }, cancellationToken);
+        if (changed is not null)
+        {
+            Changed(instanceId, changed.Inbox.Count > 0 ? changed.Inbox.Min(entry => entry.VisibleAt) : null);
+            if (changed.Outbox.Count > 0)
+            {
+                Background(instanceId, token => DeliverOutboxAsync(instanceId, token));
+            }
+        }
+    }
+
+    /// <summary>Wakes the waits on the instance, dispatches its work now, and again when its next timer is due.</summary>
+    private void Changed(string instanceId, long? nextVisibleAt)
+    {
+        if (_changes.TryRemove(instanceId, out var change))
+        {
+            change.TrySetResult();
+        }
+
+        Background(instanceId, token => DispatchAsync(instanceId, token));
+        if (nextVisibleAt is { } due && due > Now)
+        {
+            Background(instanceId, async token =>
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(due - Now + 1), time, token);
+                await DispatchAsync(instanceId, token);
+            });
+        }
+    }
+
+    private void Background(string instanceId, Func<CancellationToken, Task> work) =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await work(CancellationToken.None);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // The scan finds the work again; nothing is lost, only delayed.
+                LogBackgroundFailed(logger, exception, instanceId);
+            }
+        });
+
+    private void ForgetHeld(string token)
+    {
+        foreach (var stream in _streams.Keys)
+        {
+            stream.Held.TryRemove(token, out _);
+        }
+    }
+
+    /// <summary>The client's trace context as the SDK sends it in the request, else the one of the incoming call.</summary>
+    private static ActivityContext ParentContext(TraceContext? trace) =>
+        trace is not null && ActivityContext.TryParse(trace.TraceParent, trace.TraceState, out var parsed) ? parsed
+        : Activity.Current?.Context ?? default;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the work item of workflow instance {InstanceId}; it is handed out again when its lease expires")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string instanceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow instance {InstanceId}: background dispatch failed; the next scan retries it")]
+    private static partial void LogBackgroundFailed(ILogger logger, Exception exception, string instanceId);
+}

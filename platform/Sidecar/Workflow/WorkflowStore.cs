@@ -1,0 +1,173 @@
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json;
+using CloudScale.Sidecar.Configuration;
+using CloudScale.Sidecar.State;
+
+namespace CloudScale.Sidecar.Workflow;
+
+internal enum StepWrite
+{
+    None,
+    Save,
+    Delete,
+}
+
+/// <summary>What a step decided: its result for the caller, and whether the instance record is saved or deleted.</summary>
+internal readonly record struct Step<T>(T Result, StepWrite Write, InstanceRecord? Record = null);
+
+/// <summary>
+/// The workflow data in the actor state store (layout in platform/Sidecar/README.md): one record per instance under
+/// <c>{keyPrefix}||workflow||{instanceId}</c>, and an index of the instances that may still have work, in
+/// <see cref="IndexPartitions"/> documents <c>{keyPrefix}||workflow-index||{n}</c> (the state API cannot list keys, and one
+/// index document would be one hot key). Every write is first-write with an etag (create-only without one), so two
+/// writers of one record never both win.
+/// </summary>
+internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
+{
+    public const int IndexPartitions = 16;
+
+    private const int MaxAttempts = 200;
+
+    private static readonly StateOptions FirstWrite = new("first-write", "strong");
+
+    private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    public string StoreName => store.Name;
+
+    /// <summary>
+    /// Finds the one state store whose metadata says <c>actorStateStore: "true"</c>; null when there is none, as daprd
+    /// then runs without workflows; two are a start-up error with daprd's message.
+    /// </summary>
+    public static WorkflowStore? Select(LoadedResources resources, StateStores states)
+    {
+        var marked = resources.Components
+            .Where(component => component.Type.StartsWith("state.", StringComparison.Ordinal) && IsTruthy(component.Get("actorStateStore")))
+            .ToList();
+        if (marked.Count > 1)
+        {
+            throw new ConfigurationException($"{marked[1].File}: component '{marked[1].Name}': detected duplicate actor state store: {marked[0].Name} and {marked[1].Name}");
+        }
+
+        if (marked.Count == 0)
+        {
+            return null;
+        }
+
+        var (store, prefix) = states.Find(marked[0].Name);
+        return new WorkflowStore(store, prefix);
+    }
+
+    /// <summary>dapr/kit's <c>utils.IsTruthy</c>.</summary>
+    private static bool IsTruthy(string? value) =>
+        value?.Trim().ToLowerInvariant() is "y" or "yes" or "true" or "t" or "on" or "1";
+
+    public async Task<InstanceRecord?> ReadAsync(string instanceId, CancellationToken cancellationToken) =>
+        (await ReadWithETagAsync(instanceId, cancellationToken)).Record;
+
+    public async Task<IReadOnlyList<InstanceRecord>> ReadManyAsync(IReadOnlyList<string> instanceIds, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<StateItem?> items = store is IBulkStateStore bulk
+            ? await bulk.BulkGetAsync([.. instanceIds.Select(InstanceKey)], cancellationToken)
+            : await Task.WhenAll(instanceIds.Select(id => store.GetAsync(InstanceKey(id), cancellationToken)));
+        return [.. items.OfType<StateItem>().Select(item => Deserialize(item.Data))];
+    }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> on the current record (null when there is none) and writes what it decides with the
+    /// record's etag, again on a fresh read whenever another writer got there first.
+    /// </summary>
+    public async Task<T> UpdateAsync<T>(string instanceId, Func<InstanceRecord?, Step<T>> step, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (record, etag) = await ReadWithETagAsync(instanceId, cancellationToken);
+            var decision = step(record);
+            try
+            {
+                switch (decision.Write)
+                {
+                    case StepWrite.Save:
+                        var saved = decision.Record ?? record ?? throw new InvalidOperationException("a step saved no record");
+                        await store.SetAsync(
+                            new SetRequest(InstanceKey(instanceId), StateValue.FromBytes(Serialize(saved)), etag, FirstWrite, NoMetadata),
+                            cancellationToken);
+                        break;
+                    case StepWrite.Delete when etag is not null:
+                        await store.DeleteAsync(new DeleteRequest(InstanceKey(instanceId), etag, FirstWrite, NoMetadata), cancellationToken);
+                        break;
+                }
+
+                return decision.Result;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException && attempt < MaxAttempts)
+            {
+                // A lost race (etag mismatch, or a create-only write that found a record): read again and redo the step.
+                await BackOffAsync(attempt, cancellationToken);
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> ReadIndexAsync(CancellationToken cancellationToken)
+    {
+        var keys = Enumerable.Range(0, IndexPartitions).Select(IndexKey).ToList();
+        IReadOnlyList<StateItem?> items = store is IBulkStateStore bulk
+            ? await bulk.BulkGetAsync(keys, cancellationToken)
+            : await Task.WhenAll(keys.Select(key => store.GetAsync(key, cancellationToken)));
+        return [.. items.OfType<StateItem>().SelectMany(item => JsonSerializer.Deserialize(item.Data, WorkflowJson.Default.ListString) ?? [])];
+    }
+
+    public Task AddToIndexAsync(string instanceId, CancellationToken cancellationToken) =>
+        UpdateIndexAsync(instanceId, ids => ids.Contains(instanceId, StringComparer.Ordinal) ? null : [.. ids, instanceId], cancellationToken);
+
+    public Task RemoveFromIndexAsync(string instanceId, CancellationToken cancellationToken) =>
+        UpdateIndexAsync(instanceId, ids => ids.Contains(instanceId, StringComparer.Ordinal) ? [.. ids.Where(id => id != instanceId)] : null, cancellationToken);
+
+    private async Task UpdateIndexAsync(string instanceId, Func<List<string>, List<string>?> change, CancellationToken cancellationToken)
+    {
+        var key = IndexKey(Partition(instanceId));
+        for (var attempt = 1; ; attempt++)
+        {
+            var item = await store.GetAsync(key, cancellationToken);
+            var ids = item is null ? [] : JsonSerializer.Deserialize(item.Data, WorkflowJson.Default.ListString) ?? [];
+            if (change(ids) is not { } changed)
+            {
+                return;
+            }
+
+            try
+            {
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(changed, WorkflowJson.Default.ListString);
+                await store.SetAsync(new SetRequest(key, StateValue.FromBytes(bytes), item?.ETag, FirstWrite, NoMetadata), cancellationToken);
+                return;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException && attempt < MaxAttempts)
+            {
+                await BackOffAsync(attempt, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<(InstanceRecord? Record, string? ETag)> ReadWithETagAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var item = await store.GetAsync(InstanceKey(instanceId), cancellationToken);
+        return item is null ? (null, null) : (Deserialize(item.Data), item.ETag);
+    }
+
+    /// <summary>Races are short: retry at once a few times, then spread the contenders out.</summary>
+    private static Task BackOffAsync(int attempt, CancellationToken cancellationToken) =>
+        attempt < 3 ? Task.CompletedTask : Task.Delay(Random.Shared.Next(1, Math.Min(attempt, 20) * 5), cancellationToken);
+
+    private string InstanceKey(string instanceId) => Key("workflow", instanceId);
+
+    private string IndexKey(int partition) => Key("workflow-index", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private string Key(string kind, string name) => keyPrefix is null ? $"{kind}||{name}" : $"{keyPrefix}||{kind}||{name}";
+
+    private static int Partition(string instanceId) => (int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(instanceId)) % IndexPartitions);
+
+    private static byte[] Serialize(InstanceRecord record) => JsonSerializer.SerializeToUtf8Bytes(record, WorkflowJson.Default.InstanceRecord);
+
+    private static InstanceRecord Deserialize(byte[] data) =>
+        JsonSerializer.Deserialize(data, WorkflowJson.Default.InstanceRecord) ?? throw new InvalidDataException("an empty workflow instance record");
+}
