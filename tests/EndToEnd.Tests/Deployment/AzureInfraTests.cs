@@ -43,6 +43,7 @@ public sealed partial class AzureInfraTests
         Assert.All(components.SelectMany(component => component!["secrets"]!.AsArray()), secret => Assert.Contains(secret!.GetValue<string>(), secretValues));
         var workflowStore = components.Single(component => component!["name"]!.GetValue<string>() == "workflowstore")!;
         Assert.Equal(("state.postgresql", "order"), (workflowStore["componentType"]!.GetValue<string>(), workflowStore["scopes"]![0]!.GetValue<string>()));
+        Assert.Contains(workflowStore["metadata"]!.AsArray(), item => item!["name"]!.GetValue<string>() == "actorStateStore" && item["value"]?.GetValue<string>() == "true");
         var pubsubRetry = components.Single(component => component!["name"]!.GetValue<string>() == "pubsub")!["resiliency"]!["inboundPolicy"]!["httpRetryPolicy"]!;
         Assert.Equal((5, 2000), (pubsubRetry["maxRetries"]!.GetValue<int>(), pubsubRetry["retryBackOff"]!["initialDelayInMilliseconds"]!.GetValue<int>()));
     }
