@@ -82,6 +82,7 @@ builder.Services.AddSingleton<TaskHubService>();
 builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<TaskHubService>, TaskHubServiceBinder>());
 
 var app = builder.Build();
+app.UseDaprSpanNames();
 // Each port serves its own API, told apart by the port the connection came in on (a Host header is the client's to
 // choose): the gRPC port only gRPC methods, whose interceptor checks the token; every other request gets the HTTP
 // API's token check and error bodies.

@@ -42,6 +42,34 @@ internal static class SidecarTelemetry
         return builder;
     }
 
+    /// <summary>
+    /// Names each API request's server span as daprd does, by its path (<c>/v1.0/state/statestore/k</c>,
+    /// <c>/dapr.proto.runtime.v1.Dapr/GetState</c>), instead of ASP.NET Core's "Microsoft.AspNetCore.Hosting.HttpRequestIn";
+    /// health probes are not recorded, as daprd does not trace them.
+    /// </summary>
+    public static IApplicationBuilder UseDaprSpanNames(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        if (Activity.Current is { } span && span.OperationName == HostingRequestOperation)
+        {
+            var path = context.Request.Path.Value ?? "/";
+            if (path.StartsWith("/v1.0/healthz", StringComparison.Ordinal))
+            {
+                span.IsAllDataRequested = false;
+                span.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            }
+            else
+            {
+                span.DisplayName = path;
+                span.SetTag("http.request.method", context.Request.Method);
+                span.SetTag("url.path", path);
+            }
+        }
+
+        return next(context);
+    });
+
+    private const string HostingRequestOperation = "Microsoft.AspNetCore.Hosting.HttpRequestIn";
+
     private sealed class SidecarTelemetryBuilder(IServiceCollection services) : IOpenTelemetryBuilder
     {
         public IServiceCollection Services { get; } = services;
