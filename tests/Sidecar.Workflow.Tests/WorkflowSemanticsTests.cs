@@ -55,6 +55,20 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
     }
 
     [Fact]
+    public async Task A_workflow_scheduled_for_later_stays_pending_until_its_start_time()
+    {
+        var id = $"later-{Guid.NewGuid():N}";
+        var startAt = DateTimeOffset.UtcNow.AddSeconds(1.5);
+
+        await Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), id, 1, startAt, Token);
+
+        Assert.Equal(WorkflowRuntimeStatus.Pending, (await Client.GetWorkflowStateAsync(id, cancellation: Token)).RuntimeStatus);
+        var state = await CompletionAsync(id);
+        Assert.Equal(4, state.ReadOutputAs<int>());
+        Assert.True(DateTimeOffset.UtcNow >= startAt, "the workflow ran before its start time");
+    }
+
+    [Fact]
     public async Task An_external_event_raised_while_the_workflow_waits_completes_the_wait()
     {
         var id = await StartAsync("Approval", 60_000);

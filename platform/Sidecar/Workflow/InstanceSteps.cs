@@ -198,8 +198,8 @@ internal static class InstanceSteps
         return true;
     }
 
-    /// <summary>Adds an activity's result to the inbox; refused unless the lease it was given is still the activity's. Always a change (true).</summary>
-    public static bool CompleteActivity(InstanceRecord record, ActivityResponse response, long now)
+    /// <summary>Adds an activity's result to the inbox; refused unless the lease it was given is still the activity's. Returns the completed task.</summary>
+    public static ActivityTask CompleteActivity(InstanceRecord record, ActivityResponse response, long now)
     {
         var index = record.IsTerminal ? -1 : record.Activities.FindIndex(task => task.TaskId == response.TaskId && task.Lease?.Token == response.CompletionToken);
         if (index < 0)
@@ -207,7 +207,8 @@ internal static class InstanceSteps
             throw Stale();
         }
 
-        var request = ActivityRequest.Parser.ParseFrom(record.Activities[index].Request);
+        var task = record.Activities[index];
+        var request = ActivityRequest.Parser.ParseFrom(task.Request);
         record.Activities.RemoveAt(index);
         var result = HistoryEvents.New(FromMilliseconds(now));
         if (response.FailureDetails is { } failure)
@@ -221,7 +222,7 @@ internal static class InstanceSteps
 
         record.Inbox.Add(new InboxEntry(result.ToByteArray(), now));
         record.LastUpdatedAt = now;
-        return true;
+        return task;
     }
 
     /// <summary>An external event; one for an instance that has ended is dropped, as durable task does.</summary>

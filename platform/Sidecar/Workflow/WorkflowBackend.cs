@@ -34,10 +34,11 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     public const string NotConfiguredMessage =
         "the state store is not configured to use the actor runtime. Have you set the - name: actorStateStore value: \"true\" in your state store component file?";
 
-    public static WorkflowException NotConfigured() => new(WorkflowErrorKind.NotConfigured, NotConfiguredMessage);
+    private static readonly TimeSpan MissingGrace = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<WorkerStream, byte> _streams = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _missingSince = new(StringComparer.Ordinal);
     private int _nextStream;
 
     public WorkflowTimings Timings => timings;
@@ -47,6 +48,8 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     public int ConnectedWorkers => _streams.Count;
 
     public bool IsConfigured => store is not null;
+
+    public static WorkflowException NotConfigured() => new(WorkflowErrorKind.NotConfigured, NotConfiguredMessage);
 
     private WorkflowStore Store => store ?? throw NotConfigured();
 
@@ -144,13 +147,25 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     public async Task CompleteOrchestrationAsync(WorkflowResponse response, CancellationToken cancellationToken)
     {
         ForgetHeld(response.CompletionToken);
-        await StepAsync(response.InstanceId, record => InstanceSteps.CompleteOrchestration(record, response, Now), cancellationToken);
+        (string Name, Lease? Lease, byte[]? Trace) turn = default;
+        await StepAsync(response.InstanceId, record =>
+        {
+            turn = (record.Name, record.Lease, record.TraceContext);
+            return InstanceSteps.CompleteOrchestration(record, response, Now);
+        }, cancellationToken);
+        RecordSpan($"orchestration||{turn.Name}", response.InstanceId, turn.Lease, turn.Trace);
     }
 
     public async Task CompleteActivityAsync(ActivityResponse response, CancellationToken cancellationToken)
     {
         ForgetHeld(response.CompletionToken);
-        await StepAsync(response.InstanceId, record => InstanceSteps.CompleteActivity(record, response, Now), cancellationToken);
+        (ActivityTask? Task, byte[]? Trace) completed = default;
+        await StepAsync(response.InstanceId, record =>
+        {
+            completed = (InstanceSteps.CompleteActivity(record, response, Now), record.TraceContext);
+            return true;
+        }, cancellationToken);
+        RecordSpan($"activity||{ActivityRequest.Parser.ParseFrom(completed.Task!.Request).Name}", response.InstanceId, completed.Task.Lease, completed.Trace);
     }
 
     public WorkerStream Connect()
@@ -258,7 +273,9 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         foreach (var chunk in ids.Chunk(100))
         {
             var now = Now;
-            foreach (var record in await store.ReadManyAsync(chunk, cancellationToken))
+            var records = await store.ReadManyAsync(chunk, cancellationToken);
+            await ForgetMissingAsync(store, chunk.Except(records.Select(record => record.InstanceId), StringComparer.Ordinal), now, cancellationToken);
+            foreach (var record in records)
             {
                 if (record.Outbox.Count > 0)
                 {
@@ -273,6 +290,23 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
                 {
                     await DispatchAsync(record.InstanceId, cancellationToken);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// An id stays in the index without a record when a start or a child's creation stopped between its two writes (index
+    /// first, then the record), or a purge between its two; it leaves the index once it has been missing for a while,
+    /// long enough for any start still under way to have written its record.
+    /// </summary>
+    private async Task ForgetMissingAsync(WorkflowStore workflowStore, IEnumerable<string> missing, long now, CancellationToken cancellationToken)
+    {
+        foreach (var instanceId in missing)
+        {
+            if (now - _missingSince.GetOrAdd(instanceId, now) > (long)MissingGrace.TotalMilliseconds)
+            {
+                await workflowStore.RemoveFromIndexAsync(instanceId, cancellationToken);
+                _missingSince.TryRemove(instanceId, out _);
             }
         }
     }
@@ -366,6 +400,16 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         {
             stream.Held.TryRemove(token, out _);
         }
+    }
+
+    /// <summary>A span in the instance's trace for a work item, from its claim to its completion (as daprd's orchestration and activity spans).</summary>
+    private void RecordSpan(string name, string instanceId, Lease? lease, byte[]? trace)
+    {
+        var parent = trace is null ? default : ParentContext(TraceContext.Parser.ParseFrom(trace));
+        var claimedAt = lease is null ? time.GetUtcNow() : InstanceSteps.FromMilliseconds(lease.ExpiresAt) - timings.LeaseDuration;
+        using var span = SidecarTelemetry.Source.StartActivity(name, ActivityKind.Internal, parent, startTime: claimedAt);
+        span?.SetTag("dapr.workflow.instance_id", instanceId);
+        span?.SetEndTime(time.GetUtcNow().UtcDateTime);
     }
 
     /// <summary>The client's trace context as the SDK sends it in the request, else the one of the incoming call.</summary>
