@@ -23,6 +23,9 @@ public static class Extensions
         builder.AddProblemDetailsDefaults();
         builder.ConfigureGracefulShutdown();
         builder.ConfigureRequestLimits();
+        // Services add their schemes and policies (AddDaprSidecar: the sidecar's token); the middleware is placed by MapDefaultEndpoints.
+        builder.Services.AddAuthentication();
+        builder.Services.AddAuthorization();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -67,14 +70,18 @@ public static class Extensions
     }
 
     /// <summary>
-    /// The error handling and the health endpoints. Call it first after <c>Build()</c>: in Development WebApplication puts
-    /// its developer exception page (which echoes stack traces and request headers) in front of everything the app adds,
-    /// and only a handler placed before any other middleware catches every exception before that page sees it.
+    /// The error handling, authentication and authorization, and the health endpoints. Call it first after <c>Build()</c>:
+    /// in Development WebApplication puts its developer exception page (which echoes stack traces and request headers) in
+    /// front of everything the app adds, and only a handler placed before any other middleware catches every exception
+    /// before that page sees it. Authorization comes after the status-code pages, so that a refused call (401, 403) gets
+    /// a problem body; left to itself WebApplication would put it in front of them.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapHealthEndpoints();
         return app;
     }

@@ -6,17 +6,22 @@ namespace CloudScale.Booking.Tests;
 
 /// <summary>
 /// The Booking service composed exactly as its Program.cs does, on a free loopback port, against real Postgres and
-/// Redis. Several can run at once, as replicas do.
+/// Redis. Several can run at once, as replicas do. Its client presents the app API token, as the sidecar does when the
+/// Order saga invokes the reservation API.
 /// </summary>
 internal static class BookingService
 {
-    public static Task<InProcessApp> StartAsync(
-        string database, string redis, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production") =>
-        InProcessApp.StartAsync(
+    public const string AppToken = "test-app-token";
+
+    public static async Task<InProcessApp> StartAsync(
+        string database, string redis, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production")
+    {
+        var service = await InProcessApp.StartAsync(
             new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal), StringComparer.Ordinal)
             {
                 ["ConnectionStrings:bookingdb"] = database,
                 ["ConnectionStrings:cache"] = redis,
+                ["APP_API_TOKEN"] = AppToken,
             },
             builder =>
             {
@@ -29,4 +34,7 @@ internal static class BookingService
                 app.MapBookingApi();
             },
             environment);
+        service.Client.DefaultRequestHeaders.Add("dapr-api-token", AppToken);
+        return service;
+    }
 }

@@ -192,6 +192,27 @@ public sealed class ReservationTests(BookingServiceFixture booking) : IClassFixt
     }
 
     [Theory]
+    [InlineData(null)]
+    [InlineData("another-token")]
+    public async Task Only_the_sidecar_with_the_app_token_may_hold_confirm_or_release(string? token)
+    {
+        var room = await _client.CreateRoomAsync();
+        var hold = await (await _client.HoldAsync(room.Id, Night(40), Night(41))).ReadAsync<Reservation>(HttpStatusCode.Created);
+        var before = await booking.SnapshotAsync("reservations");
+        using var stranger = new HttpClient { BaseAddress = booking.Service.BaseAddress };
+        if (token is not null)
+        {
+            stranger.DefaultRequestHeaders.Add("dapr-api-token", token);
+        }
+
+        await (await stranger.HoldAsync(room.Id, Night(42), Night(43))).ReadProblemAsync(HttpStatusCode.Unauthorized);
+        await (await stranger.PostEmptyAsync($"/reservations/{hold.Id}/confirm")).ReadProblemAsync(HttpStatusCode.Unauthorized);
+        await (await stranger.PostEmptyAsync($"/reservations/{hold.Id}/release")).ReadProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal(hold, await (await stranger.FetchAsync($"/reservations/{hold.Id}")).ReadAsync<Reservation>(HttpStatusCode.OK));
+        Assert.Equal(before, await booking.SnapshotAsync("reservations"));
+    }
+
+    [Theory]
     [InlineData("to={0}", "from")]
     [InlineData("from={0}", "to")]
     [InlineData("from={1}&to={0}", "to")]

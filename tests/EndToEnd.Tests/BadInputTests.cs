@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using CloudScale.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace CloudScale.EndToEnd.Tests;
@@ -38,12 +41,16 @@ public sealed class BadInputTests(CloudScaleSystem system) : IClassFixture<Cloud
         { "booking", "GET", "/rooms/not-a-guid", null, 404 },
         { "booking", "GET", "/rooms/{room}/availability?from=2030-01-10&to=2030-01-01", null, 400 },
         { "booking", "GET", "/rooms/{room}/availability?from=someday&to=2030-01-01", null, 400 },
-        { "booking", "POST", "/reservations", "{}", 400 },
-        { "booking", "POST", "/reservations", """{"roomId":"{room}","customerId":"ada","from":"2020-01-01","to":"2020-01-03","orderId":"{unknown}"}""", 400 },
-        { "booking", "POST", "/reservations", "[1,2,3]", 400 },
+        // Holds, confirmations and releases are only for the sidecar (APP_API_TOKEN): invoked through booking's sidecar
+        // they are validated as the saga's calls are; called directly they are refused.
+        { "booking-dapr", "POST", "/v1.0/invoke/booking/method/reservations", "{}", 400 },
+        { "booking-dapr", "POST", "/v1.0/invoke/booking/method/reservations", """{"roomId":"{room}","customerId":"ada","from":"2020-01-01","to":"2020-01-03","orderId":"{unknown}"}""", 400 },
+        { "booking-dapr", "POST", "/v1.0/invoke/booking/method/reservations", "[1,2,3]", 400 },
         { "booking", "GET", "/reservations/{unknown}", null, 404 },
-        { "booking", "POST", "/reservations/{unknown}/confirm", null, 404 },
-        { "booking", "POST", "/reservations/{unknown}/release", null, 404 },
+        { "booking-dapr", "POST", "/v1.0/invoke/booking/method/reservations/{unknown}/confirm", null, 404 },
+        { "booking-dapr", "POST", "/v1.0/invoke/booking/method/reservations/{unknown}/release", null, 404 },
+        { "booking", "POST", "/reservations", """{"roomId":"{room}","customerId":"ada","from":"2030-01-01","to":"2030-01-03","orderId":"{unknown}"}""", 401 },
+        { "booking", "POST", "/reservations/{unknown}/confirm", null, 401 },
         // Order (POST /orders also lacks its Idempotency-Key, except where the key is the only fault)
         { "order", "POST", "/orders", """{"customerId":"ada","roomId":"{room}","from":"2030-01-01","to":"2030-01-03","amount":10}""", 400 },
         { "order", "POST!", "/orders", """{"customerId":""", 400 },
@@ -91,6 +98,12 @@ public sealed class BadInputTests(CloudScaleSystem system) : IClassFixture<Cloud
         if (method.EndsWith('!'))
         {
             request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        }
+
+        if (service.EndsWith("-dapr", StringComparison.Ordinal))
+        {
+            var model = system.App.Services.GetRequiredService<DistributedApplicationModel>();
+            request.Headers.Add("dapr-api-token", await model.Resources.OfType<ParameterResource>().Single(parameter => parameter.Name == "dapr-api-token").GetValueAsync(Cancellation));
         }
 
         using var response = await Client.SendAsync(request, Cancellation);

@@ -10,7 +10,7 @@ public sealed class ErrorHygieneTests(TestServers servers)
     {
         var logs = new ListLoggerProvider();
         await using var service = await OrderService.StartOrderAsync(
-            await servers.CreateDatabaseAsync(), (await servers.RedisAsync()).ConnectionString, OrderService.UnusedEndpoint(), logs: logs,
+            await servers.CreateDatabaseAsync(), (await servers.RedisAsync()).ConnectionString, OrderService.NoSidecar(), logs: logs,
             environment: "Development");
         var id = Guid.NewGuid();
 

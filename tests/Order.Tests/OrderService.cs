@@ -12,20 +12,21 @@ namespace CloudScale.Order.Tests;
 internal static class OrderService
 {
     /// <summary>
-    /// Order on <paramref name="database"/>, publishing through the sidecar at <paramref name="sidecar"/> (nothing needs
-    /// to listen there). The relay polls every 100 ms and the sidecar client retries at once, so that a test sees an outbox
-    /// row move within a second instead of after production's backoff. Sagas are scheduled but not run unless
-    /// <paramref name="runsSagas"/>; <paramref name="logs"/>, when given, receives everything the service logs.
+    /// Order on <paramref name="database"/>, calling the sidecar of <paramref name="sidecar"/> at its HTTP and gRPC ports
+    /// (nothing needs to listen there). The relay polls every 100 ms, so that a test sees an outbox row move within a
+    /// second instead of after production's backoff. Sagas are scheduled but not run unless <paramref name="runsSagas"/>;
+    /// <paramref name="logs"/>, when given, receives everything the service logs.
     /// </summary>
     public static Task<InProcessApp> StartOrderAsync(
-        string database, string redis, Uri sidecar, IReadOnlyDictionary<string, string?>? settings = null, bool runsSagas = false, ILoggerProvider? logs = null,
+        string database, string redis, SidecarSettings sidecar, IReadOnlyDictionary<string, string?>? settings = null, bool runsSagas = false, ILoggerProvider? logs = null,
         string environment = "Production") =>
         InProcessApp.StartAsync(
             new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal), StringComparer.Ordinal)
             {
                 ["ConnectionStrings:orderdb"] = database,
                 ["ConnectionStrings:cache"] = redis,
-                ["DAPR_HTTP_ENDPOINT"] = sidecar.ToString(),
+                ["DAPR_HTTP_ENDPOINT"] = $"http://127.0.0.1:{sidecar.HttpPort}",
+                ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{sidecar.GrpcPort}",
                 ["Outbox:PollInterval"] = "00:00:00.100",
                 ["Outbox:MaxRetryDelay"] = "00:00:00.400",
             },
@@ -48,12 +49,6 @@ internal static class OrderService
                 {
                     builder.Logging.AddProvider(logs);
                 }
-
-                builder.Services.AddHttpClient("dapr").WithStandardResilience(options =>
-                {
-                    options.Retry.MaxRetryAttempts = 1;
-                    options.Retry.Delay = TimeSpan.FromMilliseconds(10);
-                });
             },
             app =>
             {
@@ -62,6 +57,6 @@ internal static class OrderService
             },
             environment);
 
-    /// <summary>A loopback address where nothing listens (yet): a sidecar that is down.</summary>
-    public static Uri UnusedEndpoint(int? port = null) => new($"http://127.0.0.1:{port ?? LoopbackPorts.Free()}/");
+    /// <summary>A sidecar on free loopback ports that nobody starts: one that is down.</summary>
+    public static SidecarSettings NoSidecar() => new("order", ResourcesPath: "");
 }

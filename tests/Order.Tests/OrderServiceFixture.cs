@@ -16,7 +16,7 @@ public class OrderServiceFixture(TestServers servers) : IAsyncLifetime
     {
         Database = await servers.CreateDatabaseAsync();
         _service = await OrderService.StartOrderAsync(
-            Database, (await servers.RedisAsync()).ConnectionString, OrderService.UnusedEndpoint(), Settings, RunsSagas, Logs);
+            Database, (await servers.RedisAsync()).ConnectionString, OrderService.NoSidecar(), Settings, RunsSagas, Logs);
     }
 
     /// <summary>Everything the service logged.</summary>

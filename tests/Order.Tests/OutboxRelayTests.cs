@@ -14,13 +14,16 @@ public sealed class OutboxRelayTests(TestServers servers)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    /// <summary>A stand-in for Notification: an app whose sidecar delivers <c>order.cancelled</c> to <paramref name="handler"/>.</summary>
+    /// <summary>
+    /// A stand-in for Notification on Dapr.AspNetCore: an app whose sidecar delivers <c>order.cancelled</c> to
+    /// <paramref name="handler"/>, with the event's data as the body and its other attributes as <c>Cloudevent.*</c> headers.
+    /// </summary>
     private static Task<InProcessApp> StartSubscriberAsync(Delegate handler) => InProcessApp.StartAsync(
         new Dictionary<string, string?>(StringComparer.Ordinal),
         _ => { },
         app =>
         {
-            app.UseCloudEvents();
+            app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
             app.MapSubscribeHandler();
             app.MapPost("/order-cancelled", handler).WithTopic("pubsub", "order.cancelled");
         });
@@ -30,10 +33,14 @@ public sealed class OutboxRelayTests(TestServers servers)
     {
         var database = await servers.CreateDatabaseAsync();
         var redis = await servers.RedisAsync();
-        var received = new ConcurrentQueue<JsonElement>();
-        await using var subscriber = await StartSubscriberAsync((HttpContext context) => received.Enqueue(context.GetCloudEvent()!.Value));
-        var sidecarPort = LoopbackPorts.Free();
-        await using var order = await OrderService.StartOrderAsync(database, redis.ConnectionString, OrderService.UnusedEndpoint(sidecarPort));
+        var received = new ConcurrentQueue<(string? Id, string? Type, string? Topic, JsonElement Data)>();
+        await using var subscriber = await StartSubscriberAsync((HttpRequest request, JsonElement data) => received.Enqueue(
+            (request.Headers["Cloudevent.id"], request.Headers["Cloudevent.type"], request.Headers["Cloudevent.topic"], data)));
+        var sidecarSettings = new SidecarSettings("order", SidecarResources.Folder(("pubsub.yaml", SidecarResources.RedisPubSub("pubsub", redis.ConnectionString))))
+        {
+            AppPort = subscriber.Port,
+        };
+        await using var order = await OrderService.StartOrderAsync(database, redis.ConnectionString, sidecarSettings);
         using var placedResponse = await order.Client.PlaceOrderAsync(OrderBody("judy"), Guid.NewGuid().ToString());
         var placed = await placedResponse.ReadAsync<CustomerOrder>(HttpStatusCode.Accepted);
         using var cancel = await order.Client.PostEmptyAsync($"/orders/{placed.Id}/cancel");
@@ -45,18 +52,11 @@ public sealed class OutboxRelayTests(TestServers servers)
             Deadline);
         var eventId = await Sql.ScalarAsync<Guid>(database, "SELECT id FROM outbox");
 
-        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("order", SidecarResources.Folder(("pubsub.yaml", SidecarResources.RedisPubSub("pubsub", redis.ConnectionString))))
-        {
-            HttpPort = sidecarPort,
-            AppPort = subscriber.Port,
-        });
+        await using var sidecar = await DaprSidecar.StartAsync(sidecarSettings);
 
         await Poll.UntilAsync(() => !received.IsEmpty, Deadline, () => $"Sidecar output:\n{sidecar.Output}");
-        var cloudEvent = Assert.Single(received);
-        Assert.Equal(eventId.ToString(), cloudEvent.GetProperty("id").GetString());
-        Assert.Equal("cloudscale.order.cancelled.v1", cloudEvent.GetProperty("type").GetString());
-        Assert.Equal("order.cancelled", cloudEvent.GetProperty("topic").GetString());
-        var data = cloudEvent.GetProperty("data");
+        var (id, type, topic, data) = Assert.Single(received);
+        Assert.Equal((eventId.ToString(), "cloudscale.order.cancelled.v1", "order.cancelled"), (id, type, topic));
         Assert.Equal((placed.Id, "judy", "customer-cancelled"),
             (data.GetProperty("orderId").GetGuid(), data.GetProperty("customerId").GetString(), data.GetProperty("reason").GetString()));
         await Poll.UntilAsync(
@@ -73,7 +73,7 @@ public sealed class OutboxRelayTests(TestServers servers)
         await using var subscriber = await StartSubscriberAsync((JsonElement data) => received.Enqueue(data.GetProperty("orderId").GetGuid()));
         await using var sidecar = await DaprSidecar.StartAsync(
             new SidecarSettings("order", SidecarResources.Folder(("pubsub.yaml", SidecarResources.RedisPubSub("pubsub", redis.ConnectionString)))) { AppPort = subscriber.Port });
-        await using var order = await OrderService.StartOrderAsync(database, redis.ConnectionString, sidecar.HttpEndpoint);
+        await using var order = await OrderService.StartOrderAsync(database, redis.ConnectionString, sidecar.Settings);
 
         var cancelled = new List<Guid>();
         for (var index = 0; index < 5; index++)

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CloudScale.Booking.Reservations;
 using CloudScale.Booking.Rooms;
-using Microsoft.Extensions.Http.Resilience;
 
 namespace CloudScale.Booking.Extensions;
 
@@ -13,9 +12,7 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("bookingdb");
         builder.AddRedisClient("cache");
-        // The sidecar applies the Resiliency policies; a publish or state write that failed is not blindly sent again.
-        builder.Services.AddDaprClient().WithStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
-        builder.Services.AddHealthChecks().AddDaprSidecar();
+        builder.AddDaprSidecar();
 
         builder.Services.AddOptions<BookingOptions>()
             .BindConfiguration(BookingOptions.SectionName)

@@ -4,16 +4,19 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CloudScale.Booking.Reservations;
 
-/// <summary>Holds, confirmations and releases; the Order saga calls these through Dapr service invocation.</summary>
+/// <summary>
+/// Holds, confirmations and releases; the Order saga calls these through Dapr service invocation, so only the sidecar
+/// (presenting <c>APP_API_TOKEN</c>) may. Reading a reservation is open to anyone.
+/// </summary>
 internal static class ReservationsApi
 {
     public static RouteGroupBuilder MapReservationsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/reservations").WithTags("Reservations");
-        api.MapPost("/", HoldAsync);
+        api.MapPost("/", HoldAsync).RequireAuthorization(DaprSidecarExtensions.SidecarPolicy);
         api.MapGet("/{id:guid}", GetReservationAsync);
-        api.MapPost("/{id:guid}/confirm", ConfirmAsync);
-        api.MapPost("/{id:guid}/release", ReleaseAsync);
+        api.MapPost("/{id:guid}/confirm", ConfirmAsync).RequireAuthorization(DaprSidecarExtensions.SidecarPolicy);
+        api.MapPost("/{id:guid}/release", ReleaseAsync).RequireAuthorization(DaprSidecarExtensions.SidecarPolicy);
         return api;
     }
 

@@ -1,8 +1,5 @@
 using CloudScale.Notification.IntegrationEvents;
 using CloudScale.Notification.Notifications;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.Extensions.Http.Resilience;
 
 namespace CloudScale.Notification.Extensions;
 
@@ -13,13 +10,7 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("notificationdb");
         builder.AddRedisClient("cache");
-        // The sidecar applies the Resiliency policies; a publish or state write that failed is not blindly sent again.
-        builder.Services.AddDaprClient().WithStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
-        builder.Services.AddHealthChecks().AddDaprSidecar();
-
-        // Only the sidecar, presenting APP_API_TOKEN, may deliver integration events.
-        builder.Services.AddAuthentication().AddDapr();
-        builder.Services.AddAuthorization(options => options.AddDapr());
+        builder.AddDaprSidecar();
 
         builder.Services.AddOptions<NotificationOptions>()
             .BindConfiguration(NotificationOptions.SectionName)

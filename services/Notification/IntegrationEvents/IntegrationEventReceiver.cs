@@ -26,9 +26,8 @@ internal sealed partial class IntegrationEventReceiver(NotificationInbox inbox, 
         where TEvent : class, IIntegrationEvent
     {
         var cancellationToken = context.RequestAborted;
-        var envelope = context.GetCloudEvent();
-        var eventId = envelope is { } cloudEvent && cloudEvent.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-        var type = envelope is { } typed && typed.TryGetProperty("type", out var typeName) && typeName.ValueKind == JsonValueKind.String ? typeName.GetString() : null;
+        var eventId = CloudEventHeaders.Read(context.Request, CloudEventHeaders.Id);
+        var type = CloudEventHeaders.Read(context.Request, CloudEventHeaders.Type);
         if (string.IsNullOrEmpty(eventId))
         {
             return Drop(TEvent.Topic, eventId, "it is not a CloudEvent with an id");

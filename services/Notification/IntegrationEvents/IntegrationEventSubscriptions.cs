@@ -12,8 +12,8 @@ internal static class IntegrationEventSubscriptions
 
     public static IEndpointRouteBuilder MapIntegrationEventSubscriptions(this IEndpointRouteBuilder app)
     {
-        app.MapSubscribeHandler().RequireAuthorization("Dapr").ExcludeFromDescription();
-        var events = app.MapGroup("/integration-events").WithTags("Integration events").RequireAuthorization("Dapr");
+        app.MapSubscribeHandler().RequireAuthorization(DaprSidecarExtensions.SidecarPolicy).ExcludeFromDescription();
+        var events = app.MapGroup("/integration-events").WithTags("Integration events").RequireAuthorization(DaprSidecarExtensions.SidecarPolicy);
         Subscribe<OrderConfirmedIntegrationEvent>(events);
         Subscribe<OrderCancelledIntegrationEvent>(events);
         return app;

@@ -4,7 +4,6 @@ using CloudScale.Order.Orders;
 using CloudScale.Order.Outbox;
 using CloudScale.Order.Payments;
 using CloudScale.Order.Saga;
-using Microsoft.Extensions.Http.Resilience;
 
 namespace CloudScale.Order.Extensions;
 
@@ -15,9 +14,7 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("orderdb");
         builder.AddRedisClient("cache");
-        // The sidecar applies the Resiliency policies; a publish or state write that failed is not blindly sent again.
-        builder.Services.AddDaprClient().WithStandardResilience(options => options.Retry.DisableForUnsafeHttpMethods());
-        builder.Services.AddHealthChecks().AddDaprSidecar();
+        builder.AddDaprSidecar();
 
         builder.Services.AddOptions<OutboxOptions>()
             .BindConfiguration(OutboxOptions.SectionName)

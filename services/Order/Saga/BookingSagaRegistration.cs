@@ -1,4 +1,6 @@
 using CloudScale.Order.Booking;
+using Dapr;
+using Dapr.Client;
 using Dapr.Workflow;
 
 namespace CloudScale.Order.Saga;
@@ -18,7 +20,14 @@ internal static class BookingSagaRegistration
             .Validate(options => options.RecoveryInterval > TimeSpan.Zero && options.RecoveryAge >= TimeSpan.Zero,
                 "BookingSaga:RecoveryInterval must be positive and BookingSaga:RecoveryAge not negative.")
             .ValidateOnStart();
-        builder.Services.AddSingleton<BookingClient>();
+        // Not an IHttpClientFactory client: ServiceDefaults' standard resilience handler would retry the sidecar's answers
+        // again, and service discovery would resolve http://booking past the sidecar. The sidecar's policy owns retries.
+        builder.Services.AddSingleton(services =>
+        {
+            var configuration = services.GetRequiredService<IConfiguration>();
+            return new BookingClient(DaprClient.CreateInvokeHttpClient(
+                BookingClient.AppId, DaprDefaults.GetDefaultHttpEndpoint(configuration), DaprDefaults.GetDefaultDaprApiToken(configuration)));
+        });
         builder.Services.AddSingleton<BookingSagas>();
         builder.Services.AddHostedService<PendingSagaRecovery>();
         builder.Services.AddDaprWorkflow(options =>
