@@ -358,6 +358,10 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
             {
                 Background(instanceId, token => DeliverOutboxAsync(instanceId, token));
             }
+            else if (changed.IsTerminal)
+            {
+                Background(instanceId, token => Store.RemoveFromIndexAsync(instanceId, token));
+            }
         }
     }
 
