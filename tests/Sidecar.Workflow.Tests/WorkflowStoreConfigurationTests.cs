@@ -1,10 +1,12 @@
 using CloudScale.Testing;
+using Dapr.DurableTask.Protobuf;
 using Dapr.Workflow;
 using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace CloudScale.Sidecar.Workflow.Tests;
 
-/// <summary>Which state store holds workflows: the one marked <c>actorStateStore: "true"</c>, as in daprd.</summary>
+/// <summary>Which state store holds workflows (the one marked <c>actorStateStore: "true"</c>, as in daprd), and the API token.</summary>
 public sealed class WorkflowStoreConfigurationTests(TestServers servers)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -43,5 +45,26 @@ public sealed class WorkflowStoreConfigurationTests(TestServers servers)
 
         Assert.Equal(1, process.ExitCode);
         Assert.Contains("detected duplicate actor state store: first and second", process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_an_API_token_the_worker_and_the_client_present_it_and_a_stream_without_it_is_refused()
+    {
+        var redis = (await servers.RedisAsync()).ConnectionString;
+        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings($"token-{Guid.NewGuid():N}", SidecarResources.Folder(("workflowstore.yaml", WorkflowStores.Redis(redis))))
+        {
+            Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DAPR_API_TOKEN"] = "workflow-secret" },
+        });
+        await using var worker = await WorkerHost.StartAsync(sidecar, "worker", "workflow-secret");
+
+        var id = await worker.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), $"token-{Guid.NewGuid():N}", 1, null, Token);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        Assert.Equal(4, (await worker.Client.WaitForWorkflowCompletionAsync(id, cancellation: timeout.Token)).ReadOutputAs<int>());
+        using var channel = GrpcChannel.ForAddress(sidecar.GrpcEndpoint);
+        using var stream = new TaskHubSidecarService.TaskHubSidecarServiceClient(channel).GetWorkItems(new GetWorkItemsRequest(), cancellationToken: Token);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => stream.ResponseStream.MoveNext(Token));
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
     }
 }

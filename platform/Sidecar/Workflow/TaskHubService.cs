@@ -5,7 +5,7 @@ using Grpc.Core;
 namespace CloudScale.Sidecar.Workflow;
 
 /// <summary>durable task's <c>TaskHubSidecarService</c> on <see cref="WorkflowBackend"/>, as daprd serves it to the workflow SDKs.</summary>
-internal sealed class TaskHubService(WorkflowBackend backend)
+internal sealed class TaskHubService(WorkflowBackend backend, IHostApplicationLifetime lifetime)
 {
     public Task<CreateInstanceResponse> StartInstanceAsync(CreateInstanceRequest request, ServerCallContext context) => Run(async () =>
         new CreateInstanceResponse { InstanceId = await backend.StartAsync(request, context.CancellationToken) });
@@ -82,18 +82,20 @@ internal sealed class TaskHubService(WorkflowBackend backend)
             throw ToRpcException(WorkflowBackend.NotConfigured());
         }
 
+        // The stream ends with the sidecar too: a graceful stop must not wait for the worker to hang up.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var stream = backend.Connect();
         try
         {
-            await backend.ScanAsync(context.CancellationToken);
-            await foreach (var item in stream.Items.Reader.ReadAllAsync(context.CancellationToken))
+            await backend.ScanAsync(ended.Token);
+            await foreach (var item in stream.Items.Reader.ReadAllAsync(ended.Token))
             {
-                await responses.WriteAsync(item, context.CancellationToken);
+                await responses.WriteAsync(item, ended.Token);
             }
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
         {
-            // The worker closed its stream.
+            // The worker closed its stream, or the sidecar is stopping.
         }
         finally
         {

@@ -39,6 +39,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     private readonly ConcurrentDictionary<WorkerStream, byte> _streams = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _missingSince = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StepQueue> _queues = new(StringComparer.Ordinal);
     private int _nextStream;
 
     public WorkflowTimings Timings => timings;
@@ -70,7 +71,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         var started = HistoryEvents.ExecutionStarted(
             InstanceSteps.FromMilliseconds(now), instanceId, request.ExecutionId ?? Guid.NewGuid().ToString("N"), request.Name, request.Input, null, trace, request.ScheduledStartTimestamp);
         var visibleAt = request.ScheduledStartTimestamp is { } start ? Math.Max(now, InstanceSteps.ToMilliseconds(start)) : now;
-        await Store.UpdateAsync(instanceId, existing =>
+        var claimed = await Store.UpdateAsync(instanceId, existing =>
         {
             // As daprd: an instance id is reused only once its instance has ended.
             if (existing is { IsTerminal: false })
@@ -78,9 +79,11 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
                 throw new WorkflowException(WorkflowErrorKind.ActiveExists, $"an active workflow with ID '{instanceId}' already exists");
             }
 
-            return new Step<bool>(true, StepWrite.Save, InstanceSteps.Create(instanceId, started, visibleAt, now, null));
+            var created = InstanceSteps.Create(instanceId, started, visibleAt, now, null);
+            return new Step<ClaimedWork>(ClaimWithin(created, now), StepWrite.Save, created);
         }, cancellationToken);
-        Changed(instanceId, visibleAt);
+        Hand(instanceId, claimed);
+        Changed(instanceId, visibleAt, dispatchNow: false);
         return instanceId;
     }
 
@@ -134,7 +137,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         }
 
         await Store.RemoveFromIndexAsync(instanceId, cancellationToken);
-        Changed(instanceId, null);
+        Changed(instanceId, null, dispatchNow: false);
         var purged = 1;
         foreach (var child in children)
         {
@@ -210,27 +213,10 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         var now = Now;
         var claimed = await Store.UpdateAsync(instanceId, record =>
         {
-            if (record is null || !InstanceSteps.HasClaimableWork(record, now))
-            {
-                return new Step<ClaimedWork>(ClaimedWork.None, StepWrite.None);
-            }
-
-            var work = InstanceSteps.Claim(record, now, timings.LeaseDuration);
+            var work = record is null ? ClaimedWork.None : ClaimWithin(record, now);
             return new Step<ClaimedWork>(work, work.Items.Count > 0 ? StepWrite.Save : StepWrite.None);
         }, cancellationToken);
-        foreach (var item in claimed.Items)
-        {
-            var streams = _streams.Keys.ToArray();
-            if (streams.Length == 0)
-            {
-                // The last worker left between the claim and now: the lease expires and the item is handed out again.
-                return;
-            }
-
-            var stream = streams[(int)((uint)Interlocked.Increment(ref _nextStream) % streams.Length)];
-            stream.Held[item.CompletionToken] = instanceId;
-            stream.Items.Writer.TryWrite(item);
-        }
+        Hand(instanceId, claimed);
     }
 
     /// <summary>Delivers the instance's outbox (child starts, events, terminations), then removes what was delivered.</summary>
@@ -336,40 +322,146 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
                 break;
         }
 
-        Changed(message.Target, now);
+        Changed(message.Target, now, dispatchNow: true);
     }
 
-    /// <summary>Runs a step on an existing instance; when it changed something, the instance's new work is dispatched.</summary>
+    /// <summary>
+    /// Runs a step on an existing instance. Steps on one instance that arrive while a write of it is under way here (the
+    /// results of a fan-out's activities) are applied together in its next write, rather than racing each other for its
+    /// etag; each caller still gets its own step's outcome. The write also claims the work the steps made due.
+    /// </summary>
     private async Task StepAsync(string instanceId, Func<InstanceRecord, bool> step, CancellationToken cancellationToken)
     {
-        var changed = await Store.UpdateAsync(instanceId, record =>
+        var queued = new QueuedStep(step);
+        var queue = _queues.GetOrAdd(instanceId, _ => new StepQueue());
+        bool writer;
+        lock (queue)
         {
-            if (record is null)
+            queue.Steps.Add(queued);
+            writer = !queue.Writing;
+            queue.Writing = true;
+        }
+
+        if (writer)
+        {
+            await WriteQueuedStepsAsync(instanceId, queue);
+        }
+
+        await queued.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteQueuedStepsAsync(string instanceId, StepQueue queue)
+    {
+        while (true)
+        {
+            List<QueuedStep> batch;
+            lock (queue)
             {
-                throw WorkflowException.NotFound(instanceId);
+                if (queue.Steps.Count == 0)
+                {
+                    queue.Writing = false;
+                    _queues.TryRemove(KeyValuePair.Create(instanceId, queue));
+                    return;
+                }
+
+                batch = [.. queue.Steps];
+                queue.Steps.Clear();
             }
 
-            return step(record) ? new Step<InstanceRecord?>(record, StepWrite.Save) : new Step<InstanceRecord?>(null, StepWrite.None);
-        }, cancellationToken);
-        if (changed is not null)
-        {
-            Changed(instanceId, changed.Inbox.Count > 0 ? changed.Inbox.Min(entry => entry.VisibleAt) : null);
-            if (changed.Outbox.Count > 0)
+            try
             {
-                Background(instanceId, token => DeliverOutboxAsync(instanceId, token));
+                var (changed, claimed) = await Store.UpdateAsync(instanceId, record => ApplyBatch(instanceId, record, batch), CancellationToken.None);
+                Hand(instanceId, claimed);
+                if (changed is not null)
+                {
+                    AfterStep(instanceId, changed);
+                }
+
+                foreach (var step in batch)
+                {
+                    _ = step.Error is null ? step.Done.TrySetResult() : step.Done.TrySetException(step.Error);
+                }
+            }
+            catch (Exception exception)
+            {
+                foreach (var step in batch)
+                {
+                    step.Done.TrySetException(exception);
+                }
             }
         }
     }
 
-    /// <summary>Wakes the waits on the instance, dispatches its work now, and again when its next timer is due.</summary>
-    private void Changed(string instanceId, long? nextVisibleAt)
+    /// <summary>Applies each step of <paramref name="batch"/> to a fresh read (again after a lost race), keeping each one's error to itself.</summary>
+    private Step<(InstanceRecord? Changed, ClaimedWork Claimed)> ApplyBatch(string instanceId, InstanceRecord? record, List<QueuedStep> batch)
+    {
+        var changed = false;
+        foreach (var step in batch)
+        {
+            try
+            {
+                step.Error = null;
+                changed |= step.Apply(record ?? throw WorkflowException.NotFound(instanceId));
+            }
+            catch (WorkflowException exception)
+            {
+                step.Error = exception;
+            }
+        }
+
+        return changed
+            // Claimed as of now, not as of the batch's start: the steps stamped the events they added with their own clock reads.
+            ? new Step<(InstanceRecord?, ClaimedWork)>((record, ClaimWithin(record!, Now)), StepWrite.Save)
+            : new Step<(InstanceRecord?, ClaimedWork)>((null, ClaimedWork.None), StepWrite.None);
+    }
+
+    private void AfterStep(string instanceId, InstanceRecord changed)
+    {
+        Changed(instanceId, changed.Inbox.Count > 0 ? changed.Inbox.Min(entry => entry.VisibleAt) : null, dispatchNow: false);
+        if (changed.Outbox.Count > 0)
+        {
+            Background(instanceId, token => DeliverOutboxAsync(instanceId, token));
+        }
+        else if (changed.IsTerminal)
+        {
+            Background(instanceId, token => Store.RemoveFromIndexAsync(instanceId, token));
+        }
+    }
+
+    /// <summary>Claims what is due in a record about to be written, when a worker is connected here; <see cref="Hand"/> gives it out after the write.</summary>
+    private ClaimedWork ClaimWithin(InstanceRecord record, long now) =>
+        HasWorkers && InstanceSteps.HasClaimableWork(record, now) ? InstanceSteps.Claim(record, now, timings.LeaseDuration) : ClaimedWork.None;
+
+    private void Hand(string instanceId, ClaimedWork claimed)
+    {
+        foreach (var item in claimed.Items)
+        {
+            var streams = _streams.Keys.ToArray();
+            if (streams.Length == 0)
+            {
+                // The last worker left between the claim and now: the lease expires and the item is handed out again.
+                return;
+            }
+
+            var stream = streams[(int)((uint)Interlocked.Increment(ref _nextStream) % streams.Length)];
+            stream.Held[item.CompletionToken] = instanceId;
+            stream.Items.Writer.TryWrite(item);
+        }
+    }
+
+    /// <summary>Wakes the waits on the instance, dispatches its work now (unless the write claimed it), and again when its next timer is due.</summary>
+    private void Changed(string instanceId, long? nextVisibleAt, bool dispatchNow)
     {
         if (_changes.TryRemove(instanceId, out var change))
         {
             change.TrySetResult();
         }
 
-        Background(instanceId, token => DispatchAsync(instanceId, token));
+        if (dispatchNow)
+        {
+            Background(instanceId, token => DispatchAsync(instanceId, token));
+        }
+
         if (nextVisibleAt is { } due && due > Now)
         {
             Background(instanceId, async token =>
@@ -422,4 +514,21 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow instance {InstanceId}: background dispatch failed; the next scan retries it")]
     private static partial void LogBackgroundFailed(ILogger logger, Exception exception, string instanceId);
+
+    /// <summary>The steps waiting for an instance's next write, and whether a caller is writing it.</summary>
+    private sealed class StepQueue
+    {
+        public List<QueuedStep> Steps { get; } = [];
+
+        public bool Writing { get; set; }
+    }
+
+    private sealed class QueuedStep(Func<InstanceRecord, bool> apply)
+    {
+        public Func<InstanceRecord, bool> Apply { get; } = apply;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public WorkflowException? Error { get; set; }
+    }
 }
