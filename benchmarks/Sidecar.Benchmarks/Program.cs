@@ -9,7 +9,8 @@ using Dapr.Client;
 
 // What a Dapr building block costs: each operation through the sidecar beside the same operation done directly
 // (the Redis client for state and publish, a plain HTTP call for invocation), at 1 and 32 concurrent callers: over
-// the HTTP API, and through the real DaprClient over the gRPC API as services call it.
+// the HTTP API, and through the real Dapr SDK as services call it: DaprClient over the gRPC API for state and publish,
+// DaprClient.CreateInvokeHttpClient for invocation (app → its sidecar → the target's sidecar → the target app).
 // Usage: dotnet run -c Release --project benchmarks/Sidecar.Benchmarks -- [--json FILE] [--seconds N]
 var jsonPath = Option("--json") ?? "artifacts/benchmarks/sidecar.json";
 var duration = TimeSpan.FromSeconds(double.Parse(Option("--seconds") ?? "3", CultureInfo.InvariantCulture));
@@ -47,6 +48,8 @@ try
     }
 
     using var dapr = new DaprClientBuilder().UseGrpcEndpoint(caller.GrpcEndpoint.ToString()).UseHttpEndpoint(caller.Endpoint.ToString()).Build();
+    // As Order invokes Booking: http://target/… rewritten by the SDK's handler to the caller's sidecar.
+    using var invoke = DaprClient.CreateInvokeHttpClient("target", caller.Endpoint.ToString());
     var order = new { orderId = "o-1", amount = 120 };
     var payload = JsonSerializer.Serialize(order);
     var saveBody = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new[] { new { key = "bench-save", value = new { orderId = "o-1", amount = 120 } } }));
@@ -68,6 +71,8 @@ try
             () => dapr.PublishEventAsync("pubsub", "orders", order)),
         ("invoke (2 sidecars)", () => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/echo"), body: null),
             () => SendAsync(http, HttpMethod.Get, new Uri(caller.Endpoint, "/v1.0/invoke/target/method/echo"), body: null)),
+        ("invoke (2 sidecars), SDK", () => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/echo"), body: null),
+            () => SendAsync(invoke, HttpMethod.Get, new Uri("/echo", UriKind.Relative), body: null)),
     };
 
     var results = new List<ScenarioResult>();
@@ -75,7 +80,7 @@ try
     {
         foreach (var callers in callerCounts)
         {
-            Console.Write($"  {name,-22} {callers,2} caller(s): direct …");
+            Console.Write($"  {name,-25} {callers,2} caller(s): direct …");
             var directSummary = await Latency.MeasureAsync(direct, callers, duration, warmUp);
             Console.Write(" through the sidecar …");
             var sidecarSummary = await Latency.MeasureAsync(throughSidecar, callers, duration, warmUp);
@@ -118,12 +123,12 @@ static void Print(BenchmarkReport report)
 {
     Console.WriteLine();
     Console.WriteLine($"Latency in ms through {report.Sidecar} vs direct ({report.Cores} cores, {report.SecondsPerMeasurement} s per measurement)");
-    Console.WriteLine($"{"operation",-22} {"callers",7} | {"direct p50",10} {"p90",7} {"p99",7} {"ops/s",8} | {"sidecar p50",11} {"p90",7} {"p99",7} {"ops/s",8} | {"added p50",9}");
+    Console.WriteLine($"{"operation",-25} {"callers",7} | {"direct p50",10} {"p90",7} {"p99",7} {"ops/s",8} | {"sidecar p50",11} {"p90",7} {"p99",7} {"ops/s",8} | {"added p50",9}");
     foreach (var result in report.Results)
     {
         var (direct, sidecar) = (result.Direct, result.ThroughSidecar);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{result.Operation,-22} {result.Callers,7} | {direct.P50Ms,10:0.000} {direct.P90Ms,7:0.000} {direct.P99Ms,7:0.000} {direct.PerSecond,8:0} | {sidecar.P50Ms,11:0.000} {sidecar.P90Ms,7:0.000} {sidecar.P99Ms,7:0.000} {sidecar.PerSecond,8:0} | {result.AddedP50Ms,9:0.000}"));
+            $"{result.Operation,-25} {result.Callers,7} | {direct.P50Ms,10:0.000} {direct.P90Ms,7:0.000} {direct.P99Ms,7:0.000} {direct.PerSecond,8:0} | {sidecar.P50Ms,11:0.000} {sidecar.P90Ms,7:0.000} {sidecar.P99Ms,7:0.000} {sidecar.PerSecond,8:0} | {result.AddedP50Ms,9:0.000}"));
     }
 
     var memory = report.SidecarMemory;
