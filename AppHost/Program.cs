@@ -27,9 +27,10 @@ builder.AddProject<Projects.Booking>("booking")
     .WithReference(bookingDb).WithReference(cache)
     .WaitFor(bookingDb).WaitFor(cache)
     .WithDaprSidecar(dapr, ComponentSecrets)
-    .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithHttpHealthCheck("/health");
 
+// Order is the one public API (orders, and the payment provider's callback). Booking and Notification stay inside: on
+// Container Apps the sidecar presents no app API token, so their sidecar-only routes would admit anyone who can reach them.
 var order = builder.AddProject<Projects.Order>("order")
     .WithReference(orderDb).WithReference(cache)
     .WaitFor(orderDb).WaitFor(cache)
@@ -46,7 +47,6 @@ builder.AddProject<Projects.Notification>("notification")
     .WithReference(notificationDb).WithReference(cache)
     .WaitFor(notificationDb).WaitFor(cache)
     .WithDaprSidecar(dapr, ComponentSecrets)
-    .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

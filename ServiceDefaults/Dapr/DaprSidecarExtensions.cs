@@ -5,11 +5,12 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>How a service works with its Dapr sidecar, through the Dapr SDK (Dapr.Client, Dapr.AspNetCore).</summary>
-public static class DaprSidecarExtensions
+public static partial class DaprSidecarExtensions
 {
     /// <summary>The authorization policy of the routes only the sidecar may call (subscriptions, invoked methods).</summary>
     public const string SidecarPolicy = "Dapr";
@@ -28,9 +29,32 @@ public static class DaprSidecarExtensions
 
         // The SDK's handler reads APP_API_TOKEN from the environment only; configuration first, as for the client.
         var appApiToken = DaprDefaults.GetDefaultAppApiToken(builder.Configuration);
+        if (string.IsNullOrEmpty(appApiToken))
+        {
+            // daprd sends no token when it has none (Azure Container Apps' managed Dapr cannot be given one), and the SDK's
+            // handler would then refuse the sidecar itself: the policy admits every caller, and start-up says so.
+            builder.Services.AddAuthorization(options => options.AddPolicy(SidecarPolicy, policy => policy.RequireAssertion(_ => true)));
+            builder.Services.AddHostedService<UnauthenticatedSidecarWarning>();
+            return builder;
+        }
+
         builder.Services.AddAuthentication().AddDapr(options => options.Token = appApiToken);
         builder.Services.AddAuthorization(options => options.AddDapr(SidecarPolicy));
         return builder;
+    }
+
+    private sealed partial class UnauthenticatedSidecarWarning(ILogger<UnauthenticatedSidecarWarning> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            LogNoAppApiToken(logger, SidecarPolicy);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "APP_API_TOKEN is not set: routes under policy '{Policy}' accept any caller, not only the Dapr sidecar; keep this service off public ingress.")]
+        private static partial void LogNoAppApiToken(ILogger logger, string policy);
     }
 
     /// <summary>Ready when the sidecar is (<c>GET /v1.0/healthz</c>: components loaded, app reached); not part of liveness.</summary>

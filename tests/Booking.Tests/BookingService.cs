@@ -1,6 +1,7 @@
 using CloudScale.Booking.Extensions;
 using CloudScale.Testing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CloudScale.Booking.Tests;
 
@@ -14,17 +15,28 @@ internal static class BookingService
     public const string AppToken = "test-app-token";
 
     public static async Task<InProcessApp> StartAsync(
-        string database, string redis, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production")
+        string database, string redis, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production", ILoggerProvider? logs = null)
     {
+        var configuration = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["ConnectionStrings:bookingdb"] = database,
+            ["ConnectionStrings:cache"] = redis,
+            ["APP_API_TOKEN"] = AppToken,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>(StringComparer.Ordinal))
+        {
+            configuration[key] = value;
+        }
+
         var service = await InProcessApp.StartAsync(
-            new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal), StringComparer.Ordinal)
-            {
-                ["ConnectionStrings:bookingdb"] = database,
-                ["ConnectionStrings:cache"] = redis,
-                ["APP_API_TOKEN"] = AppToken,
-            },
+            configuration,
             builder =>
             {
+                if (logs is not null)
+                {
+                    builder.Logging.AddProvider(logs);
+                }
+
                 builder.AddServiceDefaults();
                 builder.AddApplicationServices();
             },

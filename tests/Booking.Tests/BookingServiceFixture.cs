@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using CloudScale.Testing;
 
 namespace CloudScale.Booking.Tests;
@@ -25,7 +26,8 @@ public class BookingServiceFixture(TestServers servers) : IAsyncLifetime
     }
 
     /// <summary>Another replica on the same database and Redis.</summary>
-    public Task<InProcessApp> StartReplicaAsync(IReadOnlyDictionary<string, string?>? settings = null) => BookingService.StartAsync(Database, Redis, settings);
+    public Task<InProcessApp> StartReplicaAsync(IReadOnlyDictionary<string, string?>? settings = null, ILoggerProvider? logs = null) =>
+        BookingService.StartAsync(Database, Redis, settings, logs: logs);
 
     /// <summary>Every row of <paramref name="table"/>, to show that a rejected request changed nothing.</summary>
     public Task<string> SnapshotAsync(string table) => Sql.SnapshotAsync(Database, table);

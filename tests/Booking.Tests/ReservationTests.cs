@@ -2,6 +2,7 @@ using System.Net;
 using CloudScale.Booking.Reservations;
 using CloudScale.Booking.Rooms;
 using CloudScale.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using static CloudScale.Booking.Tests.BookingClient;
@@ -189,6 +190,19 @@ public sealed class ReservationTests(BookingServiceFixture booking) : IClassFixt
         await (await _client.PostEmptyAsync($"/reservations/{unknown}/release")).ReadProblemAsync(HttpStatusCode.NotFound, "reservation-not-found");
         await (await _client.PostEmptyAsync("/reservations/not-an-id/confirm")).ReadProblemAsync(HttpStatusCode.NotFound);
         Assert.Equal(before, await booking.SnapshotAsync("reservations"));
+    }
+
+    [Fact]
+    public async Task Without_an_app_token_as_on_container_apps_the_sidecar_calls_without_one_and_is_admitted()
+    {
+        var logs = new ListLoggerProvider();
+        await using var replica = await booking.StartReplicaAsync(new Dictionary<string, string?>(StringComparer.Ordinal) { ["APP_API_TOKEN"] = "" }, logs);
+        var room = await _client.CreateRoomAsync();
+        using var sidecar = new HttpClient { BaseAddress = replica.BaseAddress };
+
+        var hold = await (await sidecar.HoldAsync(room.Id, Night(44), Night(45))).ReadAsync<Reservation>(HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.OK, (await sidecar.PostEmptyAsync($"/reservations/{hold.Id}/confirm")).StatusCode);
+        Assert.Contains(logs.Entries, log => log.Level == LogLevel.Warning && log.Message.Contains("APP_API_TOKEN is not set", StringComparison.Ordinal));
     }
 
     [Theory]
