@@ -43,8 +43,11 @@ internal static class Latency
 
 internal sealed record ScenarioResult(string Operation, int Callers, LatencySummary Direct, LatencySummary ThroughSidecar, double AddedP50Ms);
 
+/// <summary>A state get through one bare HTTP hop beside the same get through the sidecar's HTTP API, at the same callers.</summary>
+internal sealed record HopResult(int Callers, LatencySummary BareHop, LatencySummary Sidecar);
+
 internal sealed record BenchmarkReport(
-    string Sidecar, int Cores, double SecondsPerMeasurement, IReadOnlyList<ScenarioResult> Results, SidecarMemory SidecarMemory);
+    string Sidecar, int Cores, double SecondsPerMeasurement, IReadOnlyList<ScenarioResult> Results, IReadOnlyList<HopResult> BareHttpHop, SidecarMemory SidecarMemory);
 
 /// <summary>The larger sidecar's memory in MB.</summary>
 internal sealed record SidecarMemory(double ResidentMb, double PeakResidentMb, double AnonymousMb, double ProportionalMb);

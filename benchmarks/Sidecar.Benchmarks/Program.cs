@@ -18,7 +18,7 @@ var warmUp = TimeSpan.FromSeconds(1);
 int[] callerCounts = [1, 32];
 
 await using var redisServer = await RedisServer.StartNewAsync();
-await using var target = await TargetApp.StartAsync();
+await using var target = await TargetApp.StartAsync(redisServer.ConnectionString, appId: "caller");
 var workDirectory = Directory.CreateTempSubdirectory("cloudscale-sidecar-bench-").FullName;
 try
 {
@@ -89,8 +89,17 @@ try
         }
     }
 
+    var hop = new List<HopResult>();
+    foreach (var callers in callerCounts)
+    {
+        Console.Write($"  {"state get, bare HTTP hop",-25} {callers,2} caller(s) …");
+        var bare = await Latency.MeasureAsync(() => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/state/bench"), body: null), callers, duration, warmUp);
+        Console.WriteLine(" done");
+        hop.Add(new HopResult(callers, bare, results.Single(result => result.Operation == "state get" && result.Callers == callers).ThroughSidecar));
+    }
+
     var memory = new[] { caller.Memory(), targetSidecar.Memory() }.MaxBy(entry => entry.ResidentMb)!;
-    var report = new BenchmarkReport(SidecarProcess.Runtime, Environment.ProcessorCount, duration.TotalSeconds, results, memory);
+    var report = new BenchmarkReport(SidecarProcess.Runtime, Environment.ProcessorCount, duration.TotalSeconds, results, hop, memory);
     Print(report);
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
     await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
@@ -129,6 +138,13 @@ static void Print(BenchmarkReport report)
         var (direct, sidecar) = (result.Direct, result.ThroughSidecar);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{result.Operation,-25} {result.Callers,7} | {direct.P50Ms,10:0.000} {direct.P90Ms,7:0.000} {direct.P99Ms,7:0.000} {direct.PerSecond,8:0} | {sidecar.P50Ms,11:0.000} {sidecar.P90Ms,7:0.000} {sidecar.P99Ms,7:0.000} {sidecar.PerSecond,8:0} | {result.AddedP50Ms,9:0.000}"));
+    }
+
+    Console.WriteLine("The ceiling of any HTTP hop here: Kestrel answering the same state get from StackExchange.Redis, no sidecar logic");
+    foreach (var hop in report.BareHttpHop)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"state get, bare HTTP hop",-25} {hop.Callers,7} | p50 {hop.BareHop.P50Ms:0.000} ms, {hop.BareHop.PerSecond:0} ops/s | the sidecar's HTTP state get: {hop.Sidecar.PerSecond / hop.BareHop.PerSecond:0.00} of its throughput"));
     }
 
     var memory = report.SidecarMemory;
