@@ -57,11 +57,15 @@ public static partial class DaprSidecarExtensions
         private static partial void LogNoAppApiToken(ILogger logger, string policy);
     }
 
-    /// <summary>Ready when the sidecar is (<c>GET /v1.0/healthz</c>: components loaded, app reached); not part of liveness.</summary>
+    /// <summary>
+    /// Ready when the sidecar can serve the app's calls (<c>GET /v1.0/healthz/outbound</c>: components loaded). Not
+    /// <c>/v1.0/healthz</c>, which also waits for the sidecar to have reached this app: the app's readiness would then wait
+    /// on itself, and fail every first probe. Not part of liveness.
+    /// </summary>
     private sealed class DaprSidecarHealthCheck(DaprClient dapr) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            await dapr.CheckHealthAsync(cancellationToken)
+            await dapr.CheckOutboundHealthAsync(cancellationToken)
                 ? HealthCheckResult.Healthy("The Dapr sidecar is ready.")
                 : new HealthCheckResult(context.Registration.FailureStatus, "The Dapr sidecar is not ready or cannot be reached.");
     }

@@ -52,6 +52,36 @@ public sealed class HealthEndpointTests
         Assert.Equal("Healthy", CheckStatus(recovered.Body, RedisCheck));
     }
 
+    [Fact]
+    public async Task Dapr_readiness_follows_the_sidecars_outbound_health_not_whether_the_sidecar_has_reached_the_app()
+    {
+        // The sidecar's app port is closed: its /v1.0/healthz stays 500 ("app" not ready), /v1.0/healthz/outbound is 204.
+        await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("sample", SidecarResources.Folder())
+        {
+            AppPort = LoopbackPorts.Free(),
+            ReadinessPath = "/v1.0/healthz/outbound",
+        });
+        var configuration = new Dictionary<string, string?>(OneSecondChecks, StringComparer.Ordinal)
+        {
+            ["DAPR_HTTP_ENDPOINT"] = sidecar.HttpEndpoint.ToString().TrimEnd('/'),
+            ["DAPR_GRPC_ENDPOINT"] = sidecar.GrpcEndpoint.ToString().TrimEnd('/'),
+            ["APP_API_TOKEN"] = "app-token",
+        };
+        await using var service = await SampleService.StartAsync(_ => { }, configuration, builder => builder.AddDaprSidecar());
+        using (var notReady = await sidecar.Http.GetAsync("/v1.0/healthz", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, notReady.StatusCode);
+        }
+
+        var ready = await TimedGetAsync(service.Client, "/health");
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), (ready.Status, CheckStatus(ready.Body, "dapr")));
+
+        await sidecar.KillAsync();
+        var unhealthy = await Poll.UntilAsync(() => TimedGetAsync(service.Client, "/health"), result => result.Status == HttpStatusCode.ServiceUnavailable, Deadline);
+        Assert.Equal("Unhealthy", CheckStatus(unhealthy.Body, "dapr"));
+        Assert.Equal(HttpStatusCode.OK, (await TimedGetAsync(service.Client, "/alive")).Status);
+    }
+
     private static async Task AssertOnlyReadinessFailsAsync(HttpClient client, string check, string password, int port)
     {
         var unhealthy = await Poll.UntilAsync(() => TimedGetAsync(client, "/health"), result => result.Status == HttpStatusCode.ServiceUnavailable, Deadline);
