@@ -36,6 +36,9 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
 
     private static readonly TimeSpan MissingGrace = TimeSpan.FromSeconds(30);
 
+    /// <summary>How far ahead this sidecar wakes itself for a timer it wrote, rather than waiting for the next scan.</summary>
+    private static readonly TimeSpan LocalWakeHorizon = TimeSpan.FromMinutes(1);
+
     private readonly ConcurrentDictionary<WorkerStream, byte> _streams = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _missingSince = new(StringComparer.Ordinal);
@@ -449,7 +452,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         }
     }
 
-    /// <summary>Wakes the waits on the instance, dispatches its work now (unless the write claimed it), and again when its next timer is due.</summary>
+    /// <summary>Wakes the waits on the instance, dispatches its work now (unless the write claimed it), and again when its next timer is due soon.</summary>
     private void Changed(string instanceId, long? nextVisibleAt, bool dispatchNow)
     {
         if (_changes.TryRemove(instanceId, out var change))
@@ -462,7 +465,8 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
             Background(instanceId, token => DispatchAsync(instanceId, token));
         }
 
-        if (nextVisibleAt is { } due && due > Now)
+        // Timers further out are left to the scan, which finds them whichever sidecar is up then.
+        if (nextVisibleAt is { } due && due > Now && due - Now <= (long)LocalWakeHorizon.TotalMilliseconds)
         {
             Background(instanceId, async token =>
             {
