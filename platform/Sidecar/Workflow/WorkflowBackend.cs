@@ -36,10 +36,13 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
 
     private static readonly TimeSpan MissingGrace = TimeSpan.FromSeconds(30);
 
+    /// <summary>How far ahead this sidecar wakes itself for a timer it wrote, rather than waiting for the next scan.</summary>
+    private static readonly TimeSpan LocalWakeHorizon = TimeSpan.FromMinutes(1);
+
     private readonly ConcurrentDictionary<WorkerStream, byte> _streams = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _missingSince = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, StepQueue> _queues = new(StringComparer.Ordinal);
+    private readonly WriteCoalescer<QueuedStep> _steps = new();
     private int _nextStream;
 
     public WorkflowTimings Timings => timings;
@@ -71,6 +74,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         var started = HistoryEvents.ExecutionStarted(
             InstanceSteps.FromMilliseconds(now), instanceId, request.ExecutionId ?? Guid.NewGuid().ToString("N"), request.Name, request.Input, null, trace, request.ScheduledStartTimestamp);
         var visibleAt = request.ScheduledStartTimestamp is { } start ? Math.Max(now, InstanceSteps.ToMilliseconds(start)) : now;
+        var replaced = false;
         var claimed = await Store.UpdateAsync(instanceId, existing =>
         {
             // As daprd: an instance id is reused only once its instance has ended.
@@ -79,9 +83,16 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
                 throw new WorkflowException(WorkflowErrorKind.ActiveExists, $"an active workflow with ID '{instanceId}' already exists");
             }
 
+            replaced = existing is not null;
             var created = InstanceSteps.Create(instanceId, started, visibleAt, now, null);
             return new Step<ClaimedWork>(ClaimWithin(created, now), StepWrite.Save, created);
         }, cancellationToken);
+        if (replaced)
+        {
+            // The ended instance's removal from the index may have run after this start added the id.
+            await Store.AddToIndexAsync(instanceId, cancellationToken);
+        }
+
         Hand(instanceId, claimed);
         Changed(instanceId, visibleAt, dispatchNow: false);
         return instanceId;
@@ -326,74 +337,28 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     }
 
     /// <summary>
-    /// Runs a step on an existing instance. Steps on one instance that arrive while a write of it is under way here (the
-    /// results of a fan-out's activities) are applied together in its next write, rather than racing each other for its
-    /// etag; each caller still gets its own step's outcome. The write also claims the work the steps made due.
+    /// Runs a step on an existing instance. Steps on one instance that meet in time here (the results of a fan-out's
+    /// activities) are applied together in one write (<see cref="WriteCoalescer{TChange}"/>), each caller getting its own
+    /// step's outcome; the write also claims the work the steps made due.
     /// </summary>
-    private async Task StepAsync(string instanceId, Func<InstanceRecord, bool> step, CancellationToken cancellationToken)
-    {
-        var queued = new QueuedStep(step);
-        var queue = _queues.GetOrAdd(instanceId, _ => new StepQueue());
-        bool writer;
-        lock (queue)
+    private Task StepAsync(string instanceId, Func<InstanceRecord, bool> step, CancellationToken cancellationToken) =>
+        _steps.RunAsync(instanceId, new QueuedStep(step), async batch =>
         {
-            queue.Steps.Add(queued);
-            writer = !queue.Writing;
-            queue.Writing = true;
-        }
-
-        if (writer)
-        {
-            await WriteQueuedStepsAsync(instanceId, queue);
-        }
-
-        await queued.Done.Task.WaitAsync(cancellationToken);
-    }
-
-    private async Task WriteQueuedStepsAsync(string instanceId, StepQueue queue)
-    {
-        while (true)
-        {
-            List<QueuedStep> batch;
-            lock (queue)
+            var (changed, claimed) = await Store.UpdateAsync(instanceId, record => ApplyBatch(instanceId, record, batch), CancellationToken.None);
+            Hand(instanceId, claimed);
+            if (changed is not null)
             {
-                if (queue.Steps.Count == 0)
-                {
-                    queue.Writing = false;
-                    _queues.TryRemove(KeyValuePair.Create(instanceId, queue));
-                    return;
-                }
-
-                batch = [.. queue.Steps];
-                queue.Steps.Clear();
+                AfterStep(instanceId, changed);
             }
 
-            try
+            foreach (var queued in batch.Where(queued => queued.Error is not null))
             {
-                var (changed, claimed) = await Store.UpdateAsync(instanceId, record => ApplyBatch(instanceId, record, batch), CancellationToken.None);
-                Hand(instanceId, claimed);
-                if (changed is not null)
-                {
-                    AfterStep(instanceId, changed);
-                }
-
-                foreach (var step in batch)
-                {
-                    _ = step.Error is null ? step.Done.TrySetResult() : step.Done.TrySetException(step.Error);
-                }
+                queued.Done.TrySetException(queued.Error!);
             }
-            catch (Exception exception)
-            {
-                foreach (var step in batch)
-                {
-                    step.Done.TrySetException(exception);
-                }
-            }
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>Applies each step of <paramref name="batch"/> to a fresh read (again after a lost race), keeping each one's error to itself.</summary>
-    private Step<(InstanceRecord? Changed, ClaimedWork Claimed)> ApplyBatch(string instanceId, InstanceRecord? record, List<QueuedStep> batch)
+    private Step<(InstanceRecord? Changed, ClaimedWork Claimed)> ApplyBatch(string instanceId, InstanceRecord? record, IReadOnlyList<QueuedStep> batch)
     {
         var changed = false;
         foreach (var step in batch)
@@ -449,7 +414,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         }
     }
 
-    /// <summary>Wakes the waits on the instance, dispatches its work now (unless the write claimed it), and again when its next timer is due.</summary>
+    /// <summary>Wakes the waits on the instance, dispatches its work now (unless the write claimed it), and again when its next timer is due soon.</summary>
     private void Changed(string instanceId, long? nextVisibleAt, bool dispatchNow)
     {
         if (_changes.TryRemove(instanceId, out var change))
@@ -462,7 +427,8 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
             Background(instanceId, token => DispatchAsync(instanceId, token));
         }
 
-        if (nextVisibleAt is { } due && due > Now)
+        // Timers further out are left to the scan, which finds them whichever sidecar is up then.
+        if (nextVisibleAt is { } due && due > Now && due - Now <= (long)LocalWakeHorizon.TotalMilliseconds)
         {
             Background(instanceId, async token =>
             {
@@ -515,20 +481,11 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow instance {InstanceId}: background dispatch failed; the next scan retries it")]
     private static partial void LogBackgroundFailed(ILogger logger, Exception exception, string instanceId);
 
-    /// <summary>The steps waiting for an instance's next write, and whether a caller is writing it.</summary>
-    private sealed class StepQueue
-    {
-        public List<QueuedStep> Steps { get; } = [];
-
-        public bool Writing { get; set; }
-    }
-
-    private sealed class QueuedStep(Func<InstanceRecord, bool> apply)
+    private sealed class QueuedStep(Func<InstanceRecord, bool> apply) : CoalescedChange
     {
         public Func<InstanceRecord, bool> Apply { get; } = apply;
 
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
+        /// <summary>This step's own failure in the last attempt of the write.</summary>
         public WorkflowException? Error { get; set; }
     }
 }

@@ -33,6 +33,8 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
 
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    private readonly WriteCoalescer<IndexChange> _index = new();
+
     public string StoreName => store.Name;
 
     /// <summary>
@@ -117,33 +119,51 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
         return [.. items.OfType<StateItem>().SelectMany(item => JsonSerializer.Deserialize(item.Data, WorkflowJson.Default.ListString) ?? [])];
     }
 
-    public Task AddToIndexAsync(string instanceId, CancellationToken cancellationToken) =>
-        UpdateIndexAsync(instanceId, ids => ids.Contains(instanceId, StringComparer.Ordinal) ? null : [.. ids, instanceId], cancellationToken);
+    public Task AddToIndexAsync(string instanceId, CancellationToken cancellationToken) => ChangeIndexAsync(instanceId, add: true, cancellationToken);
 
-    public Task RemoveFromIndexAsync(string instanceId, CancellationToken cancellationToken) =>
-        UpdateIndexAsync(instanceId, ids => ids.Contains(instanceId, StringComparer.Ordinal) ? [.. ids.Where(id => id != instanceId)] : null, cancellationToken);
+    public Task RemoveFromIndexAsync(string instanceId, CancellationToken cancellationToken) => ChangeIndexAsync(instanceId, add: false, cancellationToken);
 
-    private async Task UpdateIndexAsync(string instanceId, Func<List<string>, List<string>?> change, CancellationToken cancellationToken)
+    /// <summary>Index changes to one partition that meet in time go into one write of it (many instances share a partition).</summary>
+    private Task ChangeIndexAsync(string instanceId, bool add, CancellationToken cancellationToken)
     {
         var key = IndexKey(Partition(instanceId));
+        return _index.RunAsync(key, new IndexChange(instanceId, add), batch => WriteIndexAsync(key, batch), cancellationToken);
+    }
+
+    private async Task WriteIndexAsync(string key, IReadOnlyList<IndexChange> batch)
+    {
         for (var attempt = 1; ; attempt++)
         {
-            var item = await store.GetAsync(key, cancellationToken);
+            var item = await store.GetAsync(key, CancellationToken.None);
             var ids = item is null ? [] : JsonSerializer.Deserialize(item.Data, WorkflowJson.Default.ListString) ?? [];
-            if (change(ids) is not { } changed)
+            var changed = false;
+            foreach (var change in batch)
+            {
+                if (!change.Add)
+                {
+                    changed |= ids.Remove(change.InstanceId);
+                }
+                else if (!ids.Contains(change.InstanceId, StringComparer.Ordinal))
+                {
+                    ids.Add(change.InstanceId);
+                    changed = true;
+                }
+            }
+
+            if (!changed)
             {
                 return;
             }
 
             try
             {
-                var bytes = JsonSerializer.SerializeToUtf8Bytes(changed, WorkflowJson.Default.ListString);
-                await store.SetAsync(new SetRequest(key, StateValue.FromBytes(bytes), item?.ETag, FirstWrite, NoMetadata), cancellationToken);
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(ids, WorkflowJson.Default.ListString);
+                await store.SetAsync(new SetRequest(key, StateValue.FromBytes(bytes), item?.ETag, FirstWrite, NoMetadata), CancellationToken.None);
                 return;
             }
             catch (Exception exception) when (exception is not OperationCanceledException && attempt < MaxAttempts)
             {
-                await BackOffAsync(attempt, cancellationToken);
+                await BackOffAsync(attempt, CancellationToken.None);
             }
         }
     }
@@ -170,4 +190,11 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
 
     private static InstanceRecord Deserialize(byte[] data) =>
         JsonSerializer.Deserialize(data, WorkflowJson.Default.InstanceRecord) ?? throw new InvalidDataException("an empty workflow instance record");
+
+    private sealed class IndexChange(string instanceId, bool add) : CoalescedChange
+    {
+        public string InstanceId { get; } = instanceId;
+
+        public bool Add { get; } = add;
+    }
 }
