@@ -2,77 +2,78 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using CloudScale.Testing;
-using CloudScale.Workflow;
 using CloudScale.Workflow.Benchmarks;
-using CloudScale.Workflow.RealSidecar;
 using Dapr.Workflow;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 // Workflows completed per second, and latency from schedule to completion, for Dapr's two workflow benchmarks (a chain
-// of 5 activities, a fan-out of 10), with the engine's Dapr state store through a real sidecar on Postgres and, for
-// comparison, with the in-memory store. Load is closed-loop, as k6's virtual users: each of --concurrency callers
-// schedules a workflow and waits for it to finish before it schedules the next, until --count have finished.
-// Usage: dotnet run -c Release --project benchmarks/Workflow.Benchmarks -- [--json FILE] [--count N] [--concurrency N]
+// of 5 activities, a fan-out of 10), on the real Dapr.Workflow SDK (worker and client in this process) through
+// CloudScale's sidecar, whose durable task backend keeps the workflows in a state.postgresql store (actorStateStore), as
+// the AppHost runs Order's. Load is closed-loop, as k6's virtual users: each of the callers schedules a workflow and
+// waits for its completion (the client's server-side wait) before it schedules the next, until --count have finished.
+// Usage: dotnet run -c Release --project benchmarks/Workflow.Benchmarks -- [--json FILE] [--count N] [--concurrency 10,50]
 var jsonPath = Option("--json") ?? "artifacts/benchmarks/workflow.json";
-var count = int.Parse(Option("--count") ?? "100", CultureInfo.InvariantCulture);
-var concurrency = int.Parse(Option("--concurrency") ?? "10", CultureInfo.InvariantCulture);
+var count = int.Parse(Option("--count") ?? "1000", CultureInfo.InvariantCulture);
+var concurrencies = (Option("--concurrency") ?? "10,50").Split(',').Select(value => int.Parse(value, CultureInfo.InvariantCulture)).ToArray();
 
 await using var postgres = await PostgresServer.StartNewAsync();
-Console.WriteLine($"Starting a sidecar ({PostgresStateSidecar.Runtime}) with state.postgresql on port {postgres.Port} …");
-await using var sidecar = await PostgresStateSidecar.StartAsync("workflow-bench", await postgres.CreateDatabaseAsync());
-using var watcher = new CompletionWatcher();
+var store = SidecarResources.Component("workflowstore", "state.postgresql", ("connectionString", await postgres.CreateDatabaseAsync()), ("actorStateStore", "true"));
+await using var sidecar = await DaprSidecar.StartAsync(new SidecarSettings("workflow-bench", SidecarResources.Folder(("workflowstore.yaml", store))));
+var runtime = sidecar.Settings.Runtime.Command == "dotnet" ? "managed" : "native";
+Console.WriteLine($"CloudScale's sidecar ({runtime}) with state.postgresql on port {postgres.Port}; {Environment.ProcessorCount} cores");
+using var app = await StartAppAsync(sidecar);
+var client = app.Services.GetRequiredService<DaprWorkflowClient>();
 
-var stores = new (string Name, Func<IWorkflowStore> Create)[]
-{
-    ("dapr state (postgres)", () => new DaprStateWorkflowStore(sidecar.HttpEndpoint, apiToken: null, PostgresStateSidecar.StoreName, partitionCount: 16, TimeProvider.System, NullLoggerFactory.Instance)),
-    ("in-memory", () => new InMemoryWorkflowStore()),
-};
 var workflows = new[] { (Name: "chain of 5", Workflow: nameof(ChainWorkflow)), (Name: "fan-out of 10", Workflow: nameof(FanOutWorkflow)) };
 var results = new List<Result>();
-foreach (var (storeName, createStore) in stores)
+foreach (var concurrency in concurrencies)
 {
     foreach (var (workflowName, workflow) in workflows)
     {
-        var store = createStore();
-        await using var replica = await StartReplicaAsync(store);
-        var client = replica.GetRequiredService<DaprWorkflowClient>();
-        await RunAsync(client, workflow, $"warm-{results.Count}", Math.Min(concurrency, count));
-        var run = await RunAsync(client, workflow, $"run-{results.Count}", count);
-        results.Add(new Result(storeName, workflowName, count, concurrency, run.PerSecond, run.P50, run.P99));
-        Console.WriteLine($"  {storeName,-22} {workflowName,-14} {run.PerSecond,8:0.0} wf/s   p50 {run.P50,7:0.0} ms   p99 {run.P99,7:0.0} ms");
-        await replica.GetRequiredService<IHostedService>().StopAsync(CancellationToken.None);
-        (store as IDisposable)?.Dispose();
+        await RunAsync(workflow, $"warm-{results.Count}", Math.Min(concurrency, count), concurrency);
+        var run = await RunAsync(workflow, $"run-{results.Count}", count, concurrency);
+        results.Add(new Result(workflowName, count, concurrency, run.PerSecond, run.P50, run.P99));
+        Console.WriteLine($"  {workflowName,-14} {concurrency,3} callers {run.PerSecond,8:0.0} wf/s   p50 {run.P50,7:0.0} ms   p99 {run.P99,7:0.0} ms");
     }
 }
 
+await app.StopAsync();
 Console.WriteLine();
-Console.WriteLine($"{"store",-22} | {"workflow",-14} | {"wf/s",8} | {"p50 ms",8} | {"p99 ms",8}   ({count} workflows, {concurrency} callers, {Environment.ProcessorCount} cores)");
+Console.WriteLine($"{"workflow",-14} | {"callers",7} | {"wf/s",8} | {"p50 ms",8} | {"p99 ms",8}   ({count} workflows a row, {Environment.ProcessorCount} cores)");
 foreach (var result in results)
 {
-    Console.WriteLine($"{result.Store,-22} | {result.Workflow,-14} | {result.WorkflowsPerSecond,8:0.0} | {result.P50Milliseconds,8:0.0} | {result.P99Milliseconds,8:0.0}");
+    Console.WriteLine($"{result.Workflow,-14} | {result.Concurrency,7} | {result.WorkflowsPerSecond,8:0.0} | {result.P50Milliseconds,8:0.0} | {result.P99Milliseconds,8:0.0}");
 }
 
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
 await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(
-    new { runtime = PostgresStateSidecar.Runtime, cores = Environment.ProcessorCount, results },
+    new { sidecar = runtime, store = "state.postgresql", cores = Environment.ProcessorCount, results },
     new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
 Console.WriteLine($"Wrote {jsonPath}");
 
-async Task<ServiceProvider> StartReplicaAsync(IWorkflowStore store)
+static async Task<IHost> StartAppAsync(DaprSidecar sidecar)
 {
-    var services = new ServiceCollection().AddSingleton(store).AddDaprWorkflow(options =>
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(StringComparer.Ordinal)
+    {
+        ["DAPR_GRPC_ENDPOINT"] = sidecar.GrpcEndpoint.ToString().TrimEnd('/'),
+    });
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Services.AddDaprWorkflow(options =>
     {
         options.RegisterWorkflow<ChainWorkflow>();
         options.RegisterWorkflow<FanOutWorkflow>();
         options.RegisterActivity<IncrementActivity>();
-    }).BuildServiceProvider();
-    await services.GetRequiredService<IHostedService>().StartAsync(CancellationToken.None);
-    return services;
+    });
+    var host = builder.Build();
+    await host.StartAsync();
+    return host;
 }
 
-async Task<(double PerSecond, double P50, double P99)> RunAsync(DaprWorkflowClient client, string workflow, string prefix, int total)
+async Task<(double PerSecond, double P50, double P99)> RunAsync(string workflow, string prefix, int total, int concurrency)
 {
     var latencies = new double[total];
     var next = -1;
@@ -82,10 +83,15 @@ async Task<(double PerSecond, double P50, double P99)> RunAsync(DaprWorkflowClie
         for (var index = Interlocked.Increment(ref next); index < total; index = Interlocked.Increment(ref next))
         {
             var instanceId = $"{prefix}-{index}";
-            var completion = watcher.CompletionOf(instanceId);
             var started = stopwatch.Elapsed;
-            await client.ScheduleNewWorkflowAsync(workflow, instanceId, index);
-            await completion.WaitAsync(TimeSpan.FromMinutes(2));
+            await client.ScheduleNewWorkflowAsync(workflow, instanceId, index, startTime: null, CancellationToken.None);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var state = await client.WaitForWorkflowCompletionAsync(instanceId, getInputsAndOutputs: false, timeout.Token);
+            if (state.RuntimeStatus != WorkflowRuntimeStatus.Completed)
+            {
+                throw new InvalidOperationException($"{instanceId} ended {state.RuntimeStatus}: {state.FailureDetails?.ErrorMessage}");
+            }
+
             latencies[index] = (stopwatch.Elapsed - started).TotalMilliseconds;
         }
     }));

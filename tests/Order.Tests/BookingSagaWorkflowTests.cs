@@ -1,29 +1,29 @@
 using CloudScale.Order.Orders;
 using CloudScale.Order.Payments;
 using CloudScale.Order.Saga;
-using CloudScale.Workflow.Testing;
-using Dapr.Workflow;
 
 namespace CloudScale.Order.Tests;
 
 /// <summary>
-/// The booking saga's decisions alone, without infrastructure: every activity is a stub that records its call, time is
-/// a test clock, and the test raises the provider's and the customer's events. The saga against the real services is
-/// in the end-to-end tests.
+/// The booking saga's decisions alone, without infrastructure: the workflow runs on a scripted
+/// <see cref="ScriptedWorkflowContext"/>, every activity is a stub that records its call, and the test raises the
+/// provider's and the customer's events and fires the timeout. The saga on the real SDK and sidecar against the real
+/// services is in the end-to-end tests.
 /// </summary>
-public sealed class BookingSagaWorkflowTests : IAsyncDisposable
+public sealed class BookingSagaWorkflowTests
 {
     private static readonly Guid ReservationId = Guid.NewGuid();
     private static readonly Guid PaymentId = Guid.NewGuid();
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    private readonly WorkflowTestHost _host;
     private readonly List<string> _calls = [];
     private readonly BookingSagaInput _order = new(Guid.NewGuid(), "ada", Guid.NewGuid(), new DateOnly(2030, 5, 3), new DateOnly(2030, 5, 5), 240m, Timeout);
+    private readonly ScriptedWorkflowContext _context;
+    private Task<BookingSagaResult>? _run;
 
     public BookingSagaWorkflowTests()
     {
-        _host = new WorkflowTestHost(options => options.RegisterWorkflow<BookingSagaWorkflow>());
+        _context = new ScriptedWorkflowContext(BookingSagaInput.InstanceIdOf(_order.OrderId));
         Stub<BookingSagaInput, HoldResult>(nameof(HoldRoomActivity), _ => new HoldResult(ReservationId, null));
         Stub<BookingSagaInput, Guid>(nameof(AuthorizePaymentActivity), _ => PaymentId);
         Stub<Guid, bool>(nameof(ConfirmReservationActivity), _ => true);
@@ -34,20 +34,18 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
         Stub<OrderCancellation, OrderStatus>(nameof(CancelOrderActivity), cancellation => OrderStatus.Cancelled);
     }
 
-    private string InstanceId => BookingSagaInput.InstanceIdOf(_order.OrderId);
-
     [Fact]
     public async Task An_authorized_payment_books_the_room_confirms_the_order_and_captures()
     {
-        await StartAndWaitForPaymentAsync();
+        StartAndWaitForPayment();
 
-        await DecideAsync(PaymentId, authorized: true);
+        Decide(PaymentId, authorized: true);
 
         var state = await EndAsync(new BookingSagaResult(OrderStatus.Confirmed, null));
         AssertCalls(
             [nameof(HoldRoomActivity), nameof(AuthorizePaymentActivity), nameof(ConfirmReservationActivity), nameof(ConfirmOrderActivity), nameof(CapturePaymentActivity)],
             _calls);
-        Assert.Equal(new BookingSagaProgress(BookingSagaSteps.Confirmed, ReservationId, PaymentId), state.ReadCustomStatusAs<BookingSagaProgress>());
+        Assert.Equal(new BookingSagaProgress(BookingSagaSteps.Confirmed, ReservationId, PaymentId), state);
     }
 
     [Fact]
@@ -55,7 +53,7 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
     {
         Stub<BookingSagaInput, HoldResult>(nameof(HoldRoomActivity), _ => new HoldResult(null, CancellationReasons.RoomUnavailable));
 
-        await StartAsync();
+        Start();
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.RoomUnavailable));
         AssertCalls([nameof(HoldRoomActivity), $"{nameof(CancelOrderActivity)}:{CancellationReasons.RoomUnavailable}"], _calls);
@@ -64,9 +62,9 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
     [Fact]
     public async Task A_declined_payment_is_voided_and_the_hold_released_before_the_order_is_cancelled()
     {
-        await StartAndWaitForPaymentAsync();
+        StartAndWaitForPayment();
 
-        await DecideAsync(PaymentId, authorized: false);
+        Decide(PaymentId, authorized: false);
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.PaymentDeclined));
         AssertCalls(Compensation(CancellationReasons.PaymentDeclined, paid: true), _calls.Skip(2));
@@ -75,11 +73,9 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
     [Fact]
     public async Task No_decision_within_the_timeout_compensates_as_a_timeout()
     {
-        await StartAndWaitForPaymentAsync();
+        StartAndWaitForPayment();
 
-        await _host.AdvanceTimeAsync(Timeout - TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
-        Assert.Equal(WorkflowRuntimeStatus.Running, (await _host.Client.GetWorkflowStateAsync(InstanceId, cancellation: TestContext.Current.CancellationToken)).RuntimeStatus);
-        await _host.AdvanceTimeAsync(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        _context.FireTimers();
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.PaymentTimeout));
         AssertCalls(Compensation(CancellationReasons.PaymentTimeout, paid: true), _calls.Skip(2));
@@ -88,10 +84,9 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
     [Fact]
     public async Task A_customer_cancel_while_waiting_gives_everything_back()
     {
-        await StartAndWaitForPaymentAsync();
+        StartAndWaitForPayment();
 
-        await _host.Client.RaiseEventAsync(InstanceId, BookingSagaEvents.CancelRequested, cancellation: TestContext.Current.CancellationToken);
-        await _host.RunUntilIdleAsync(TestContext.Current.CancellationToken);
+        _context.RaiseEvent(BookingSagaEvents.CancelRequested, payload: null);
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.CustomerCancelled));
         AssertCalls(Compensation(CancellationReasons.CustomerCancelled, paid: true), _calls.Skip(2));
@@ -100,17 +95,17 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
     [Fact]
     public async Task A_decision_about_another_payment_is_ignored()
     {
-        await StartAndWaitForPaymentAsync();
+        StartAndWaitForPayment();
 
-        await DecideAsync(Guid.NewGuid(), authorized: false);
-        Assert.Equal(BookingSagaSteps.AwaitingPaymentConfirmation, await StepAsync());
-        await DecideAsync(PaymentId, authorized: true);
+        Decide(Guid.NewGuid(), authorized: false);
+        Assert.Equal(BookingSagaSteps.AwaitingPaymentConfirmation, Step);
+        Decide(PaymentId, authorized: true);
 
         await EndAsync(new BookingSagaResult(OrderStatus.Confirmed, null));
     }
 
     [Fact]
-    public async Task A_provider_that_keeps_failing_is_retried_with_backoff_then_the_hold_is_released()
+    public async Task A_provider_that_keeps_failing_is_retried_by_the_policy_then_the_hold_is_released()
     {
         var attempts = 0;
         Stub<BookingSagaInput, Guid>(nameof(AuthorizePaymentActivity), _ =>
@@ -119,8 +114,7 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
             throw new PaymentProviderException(HttpMethod.Post, "/payments/authorize", 503, "unavailable");
         });
 
-        await StartAsync();
-        await AdvanceThroughForwardRetriesAsync();
+        Start();
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.PaymentFailed));
         Assert.Equal(4, attempts);
@@ -131,10 +125,9 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
     public async Task A_booking_that_keeps_failing_to_confirm_the_hold_is_compensated()
     {
         Stub<Guid, bool>(nameof(ConfirmReservationActivity), _ => throw new InvalidOperationException("Booking answered 500."));
-        await StartAndWaitForPaymentAsync();
+        StartAndWaitForPayment();
 
-        await DecideAsync(PaymentId, authorized: true);
-        await AdvanceThroughForwardRetriesAsync();
+        Decide(PaymentId, authorized: true);
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.BookingFailed));
         AssertCalls(Compensation(CancellationReasons.BookingFailed, paid: true), _calls.Skip(6));
@@ -144,9 +137,9 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
     public async Task A_hold_that_lapsed_before_confirmation_is_compensated()
     {
         Stub<Guid, bool>(nameof(ConfirmReservationActivity), _ => false);
-        await StartAndWaitForPaymentAsync();
+        StartAndWaitForPayment();
 
-        await DecideAsync(PaymentId, authorized: true);
+        Decide(PaymentId, authorized: true);
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.HoldExpired));
         AssertCalls(Compensation(CancellationReasons.HoldExpired, paid: true), _calls.Skip(3));
@@ -156,15 +149,13 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
     public async Task A_customer_cancel_that_reached_the_order_first_wins_over_an_authorized_payment()
     {
         Stub<Guid, bool>(nameof(ConfirmOrderActivity), _ => false);
-        await StartAndWaitForPaymentAsync();
+        StartAndWaitForPayment();
 
-        await DecideAsync(PaymentId, authorized: true);
+        Decide(PaymentId, authorized: true);
 
         await EndAsync(new BookingSagaResult(OrderStatus.Cancelled, CancellationReasons.CustomerCancelled));
         AssertCalls(Compensation(CancellationReasons.CustomerCancelled, paid: true), _calls.Skip(4));
     }
-
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     /// <summary>Compares activity calls as one line each, so that a failure shows both sequences.</summary>
     private static void AssertCalls(IEnumerable<string> expected, IEnumerable<string> actual) =>
@@ -175,47 +166,31 @@ public sealed class BookingSagaWorkflowTests : IAsyncDisposable
             .Concat([nameof(ReleaseReservationActivity), $"{nameof(CancelOrderActivity)}:{reason}"]);
 
     private void Stub<TInput, TOutput>(string name, Func<TInput, TOutput> implementation) =>
-        _host.StubActivity<TInput, TOutput>(name, input =>
+        _context.SetActivity<TInput, TOutput>(name, input =>
         {
             _calls.Add(input is OrderCancellation cancellation ? $"{name}:{cancellation.Reason}" : name);
             return implementation(input);
         });
 
-    /// <summary>Fires the three retry timers of a forward step's policy (1, 2 and 4 s), so all four attempts run.</summary>
-    private async Task AdvanceThroughForwardRetriesAsync()
+    private void Start() => _run = new BookingSagaWorkflow().RunAsync(_context, _order);
+
+    private void StartAndWaitForPayment()
     {
-        foreach (var backoff in new[] { 1, 2, 4 })
-        {
-            await _host.AdvanceTimeAsync(TimeSpan.FromSeconds(backoff), TestContext.Current.CancellationToken);
-        }
+        Start();
+        Assert.Equal(BookingSagaSteps.AwaitingPaymentConfirmation, Step);
     }
 
-    private async Task StartAsync()
-    {
-        await _host.Client.ScheduleNewWorkflowAsync(nameof(BookingSagaWorkflow), InstanceId, _order, cancellation: TestContext.Current.CancellationToken);
-        await _host.RunUntilIdleAsync(TestContext.Current.CancellationToken);
-    }
+    private void Decide(Guid paymentId, bool authorized) =>
+        _context.RaiseEvent(BookingSagaEvents.PaymentDecided, new PaymentDecision(paymentId, authorized));
 
-    private async Task StartAndWaitForPaymentAsync()
-    {
-        await StartAsync();
-        Assert.Equal(BookingSagaSteps.AwaitingPaymentConfirmation, await StepAsync());
-    }
+    private string? Step => ((BookingSagaProgress?)_context.CustomStatus)?.Step;
 
-    private async Task DecideAsync(Guid paymentId, bool authorized)
+    /// <summary>The saga ended with <paramref name="expected"/>; its last custom status.</summary>
+    private async Task<BookingSagaProgress?> EndAsync(BookingSagaResult expected)
     {
-        await _host.Client.RaiseEventAsync(InstanceId, BookingSagaEvents.PaymentDecided, new PaymentDecision(paymentId, authorized), TestContext.Current.CancellationToken);
-        await _host.RunUntilIdleAsync(TestContext.Current.CancellationToken);
-    }
-
-    private async Task<string?> StepAsync() =>
-        (await _host.Client.GetWorkflowStateAsync(InstanceId, cancellation: TestContext.Current.CancellationToken)).ReadCustomStatusAs<BookingSagaProgress>()?.Step;
-
-    private async Task<WorkflowState> EndAsync(BookingSagaResult expected)
-    {
-        var state = await _host.Client.GetWorkflowStateAsync(InstanceId, cancellation: TestContext.Current.CancellationToken);
-        Assert.Equal(WorkflowRuntimeStatus.Completed, state.RuntimeStatus);
-        Assert.Equal(expected, state.ReadOutputAs<BookingSagaResult>());
-        return state;
+        var run = _run ?? throw new InvalidOperationException("The saga was not started.");
+        Assert.True(run.IsCompleted, $"The saga is still waiting at {Step}.");
+        Assert.Equal(expected, await run);
+        return (BookingSagaProgress?)_context.CustomStatus;
     }
 }

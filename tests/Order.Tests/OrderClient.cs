@@ -27,4 +27,18 @@ internal static class OrderClient
 
         return await client.SendAsync(request, Cancellation);
     }
+
+    /// <summary>
+    /// A pending order committed straight into <paramref name="database"/>, with no saga: what a crash between the
+    /// order's commit and the saga's start leaves behind, or an order accepted while the sidecar was down.
+    /// </summary>
+    public static async Task<Guid> InsertPendingOrderAsync(string database, string customerId = "judy")
+    {
+        var orderId = Guid.CreateVersion7();
+        await Sql.ExecuteAsync(database, """
+            INSERT INTO orders (id, customer_id, room_id, stay_from, stay_to, amount, status, idempotency_key, request_hash)
+            VALUES (@id, @customer, @room, current_date + 10, current_date + 12, 100, 'pending', @key, 'hash')
+            """, ("id", orderId), ("customer", customerId), ("room", Guid.NewGuid()), ("key", Guid.NewGuid().ToString()));
+        return orderId;
+    }
 }

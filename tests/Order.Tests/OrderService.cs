@@ -1,7 +1,6 @@
 using CloudScale.Order.Extensions;
 using CloudScale.Testing;
 using Microsoft.AspNetCore.Builder;
-using CloudScale.Workflow;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,7 +12,7 @@ internal static class OrderService
 {
     /// <summary>
     /// Order on <paramref name="database"/>, calling the sidecar of <paramref name="sidecar"/> at its HTTP and gRPC ports
-    /// (nothing needs to listen there). The relay polls every 100 ms, so that a test sees an outbox row move within a
+    /// (nothing needs to listen there unless sagas are started). The relay polls every 100 ms, so that a test sees an outbox row move within a
     /// second instead of after production's backoff. Sagas are scheduled but not run unless <paramref name="runsSagas"/>;
     /// <paramref name="logs"/>, when given, receives everything the service logs.
     /// </summary>
@@ -34,7 +33,6 @@ internal static class OrderService
             {
                 // Most of these tests are about Order's own API and outbox, so the saga is scheduled but not run; it runs
                 // against real services in the end-to-end tests and alone in BookingSagaWorkflowTests.
-                builder.Services.AddSingleton<IWorkflowStore>(new InMemoryWorkflowStore());
                 builder.AddServiceDefaults();
                 builder.AddApplicationServices();
                 if (!runsSagas)
@@ -59,4 +57,17 @@ internal static class OrderService
 
     /// <summary>A sidecar on free loopback ports that nobody starts: one that is down.</summary>
     public static SidecarSettings NoSidecar() => new("order", ResourcesPath: "");
+
+    /// <summary>
+    /// Order's sidecar with the store its sagas live in (a Redis state store marked <c>actorStateStore</c>), under an app
+    /// id of its own so that test classes sharing one Redis never see each other's workflows.
+    /// </summary>
+    public static Task<DaprSidecar> StartSidecarAsync(string redis) =>
+        DaprSidecar.StartAsync(new SidecarSettings(
+            $"order-{Guid.NewGuid().ToString("N")[..8]}",
+            SidecarResources.Folder(WorkflowStore(redis))));
+
+    /// <summary>The component file of the workflow store: a Redis state store marked <c>actorStateStore</c>.</summary>
+    public static (string File, string Yaml) WorkflowStore(string redis) =>
+        ("workflowstore.yaml", SidecarResources.RedisStateStore("workflowstore", redis, ("actorStateStore", "true")));
 }

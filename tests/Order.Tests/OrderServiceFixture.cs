@@ -3,9 +3,13 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudScale.Order.Tests;
 
-/// <summary>A class fixture: a fresh database on the shared Postgres, the shared Redis, and one Order service on them (no sidecar).</summary>
+/// <summary>
+/// A class fixture: a fresh database on the shared Postgres, the shared Redis, and one Order service on them with its
+/// sidecar, which keeps the sagas it starts (no other app is reachable through it).
+/// </summary>
 public class OrderServiceFixture(TestServers servers) : IAsyncLifetime
 {
+    private DaprSidecar? _sidecar;
     private InProcessApp? _service;
 
     public string Database { get; private set; } = "";
@@ -15,8 +19,9 @@ public class OrderServiceFixture(TestServers servers) : IAsyncLifetime
     public virtual async ValueTask InitializeAsync()
     {
         Database = await servers.CreateDatabaseAsync();
-        _service = await OrderService.StartOrderAsync(
-            Database, (await servers.RedisAsync()).ConnectionString, OrderService.NoSidecar(), Settings, RunsSagas, Logs);
+        var redis = (await servers.RedisAsync()).ConnectionString;
+        _sidecar = await OrderService.StartSidecarAsync(redis);
+        _service = await OrderService.StartOrderAsync(Database, redis, _sidecar.Settings, Settings, RunsSagas, Logs);
     }
 
     /// <summary>Everything the service logged.</summary>
@@ -28,7 +33,7 @@ public class OrderServiceFixture(TestServers servers) : IAsyncLifetime
     /// <summary>Configuration beyond <see cref="OrderService"/>'s test defaults.</summary>
     protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
 
-    /// <summary>Whether the service's workflow worker runs the sagas it schedules (against a sidecar that is down).</summary>
+    /// <summary>Whether the service's workflow worker runs the sagas it schedules (Booking and the provider unreachable).</summary>
     protected virtual bool RunsSagas => false;
 
     public async ValueTask DisposeAsync()
@@ -36,6 +41,11 @@ public class OrderServiceFixture(TestServers servers) : IAsyncLifetime
         if (_service is not null)
         {
             await _service.DisposeAsync();
+        }
+
+        if (_sidecar is not null)
+        {
+            await _sidecar.DisposeAsync();
         }
 
         GC.SuppressFinalize(this);

@@ -7,7 +7,7 @@ namespace CloudScale.Order.Tests;
 
 /// <summary>
 /// Order with its recovery pass every 100 ms for orders pending over half a second, running the sagas it starts; with
-/// its sidecar down, a saga keeps retrying the hold of its room for seconds before it gives up.
+/// Booking unreachable through its sidecar, a saga keeps retrying the hold of its room for seconds before it gives up.
 /// </summary>
 public sealed class RecoveringOrderServiceFixture(TestServers servers) : OrderServiceFixture(servers)
 {
@@ -25,8 +25,8 @@ public sealed class PendingSagaRecoveryTests(RecoveringOrderServiceFixture order
     [Fact]
     public async Task An_order_committed_without_its_saga_gets_one()
     {
-        // What a crash between the order's commit and the saga's start leaves behind; only the recovery pass can start it.
-        var orderId = await InsertPendingOrderAsync();
+        // Only the recovery pass can start its saga.
+        var orderId = await OrderClient.InsertPendingOrderAsync(order.Database);
 
         await Poll.UntilAsync(async () => (await GetAsync(orderId)).Saga.RuntimeStatus is "PENDING" or "RUNNING", TimeSpan.FromSeconds(10));
     }
@@ -34,7 +34,7 @@ public sealed class PendingSagaRecoveryTests(RecoveringOrderServiceFixture order
     [Fact]
     public async Task An_order_whose_saga_ended_while_it_stayed_pending_is_reported_and_not_run_again()
     {
-        var orderId = await InsertPendingOrderAsync();
+        var orderId = await OrderClient.InsertPendingOrderAsync(order.Database);
         await Poll.UntilAsync(async () => (await GetAsync(orderId)).Saga.RuntimeStatus is "PENDING" or "RUNNING", TimeSpan.FromSeconds(10));
 
         // An operator's terminate leaves the order pending with a saga that ended half-way.
@@ -46,16 +46,6 @@ public sealed class PendingSagaRecoveryTests(RecoveringOrderServiceFixture order
 
         var details = await GetAsync(orderId);
         Assert.Equal((OrderStatus.Pending, "TERMINATED"), (details.Order.Status, details.Saga.RuntimeStatus));
-    }
-
-    private async Task<Guid> InsertPendingOrderAsync()
-    {
-        var orderId = Guid.CreateVersion7();
-        await Sql.ExecuteAsync(order.Database, """
-            INSERT INTO orders (id, customer_id, room_id, stay_from, stay_to, amount, status, idempotency_key, request_hash)
-            VALUES (@id, 'judy', @room, current_date + 10, current_date + 12, 100, 'pending', @key, 'hash')
-            """, ("id", orderId), ("room", Guid.NewGuid()), ("key", Guid.NewGuid().ToString()));
-        return orderId;
     }
 
     private async Task<OrderDetails> GetAsync(Guid orderId) =>

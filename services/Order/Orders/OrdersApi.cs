@@ -84,7 +84,6 @@ internal static class OrdersApi
             case (null, _):
                 return Problems.OrderNotFound(id);
             case ({ } cancelled, true):
-                // Were this signal lost, the saga would still find the order cancelled when it tries to confirm it.
                 await sagas.RequestCancelAsync(id, cancellationToken);
                 return TypedResults.Ok(cancelled);
             case ({ } final, false):

@@ -7,9 +7,6 @@ namespace CloudScale.Order.Saga;
 
 internal static class BookingSagaRegistration
 {
-    /// <summary>The Dapr state store the saga's workflow state lives in: transactional (Postgres), as the engine requires.</summary>
-    public const string WorkflowStateStore = "workflowstore";
-
     public static void AddBookingSaga(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<BookingSagaOptions>()
@@ -32,7 +29,6 @@ internal static class BookingSagaRegistration
         builder.Services.AddHostedService<PendingSagaRecovery>();
         builder.Services.AddDaprWorkflow(options =>
         {
-            options.StateStoreName = WorkflowStateStore;
             options.RegisterWorkflow<BookingSagaWorkflow>();
             options.RegisterActivity<HoldRoomActivity>();
             options.RegisterActivity<AuthorizePaymentActivity>();

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using CloudScale.Order.Orders;
 using Dapr.Workflow;
 using Microsoft.Extensions.Options;
@@ -7,6 +8,8 @@ namespace CloudScale.Order.Saga;
 /// <summary>Starts, signals and reads the booking saga of an order; the saga's instance id is the order's id.</summary>
 internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOptions<BookingSagaOptions> options, ILogger<BookingSagas> logger)
 {
+    private static readonly TimeSpan CancelSignalDeadline = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// Starts the saga of a pending order unless it has one already; true when this call started it. Called for every
     /// accepted POST /orders, the repeated ones included, so that a retry also starts a saga whose first start was lost
@@ -35,11 +38,11 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
         var input = new BookingSagaInput(order.Id, order.CustomerId, order.RoomId, order.From, order.To, order.Amount, options.Value.PaymentConfirmationTimeout);
         try
         {
-            await workflows.ScheduleNewWorkflowAsync(nameof(BookingSagaWorkflow), instanceId, input, cancellation: cancellationToken);
+            await workflows.ScheduleNewWorkflowAsync(nameof(BookingSagaWorkflow), instanceId, input, startTime: null, cancellationToken);
             LogStarted(logger, order.Id);
             return true;
         }
-        catch (InvalidOperationException)
+        catch (RpcException)
         {
             // A concurrent duplicate of the request, or another replica's recovery pass, started it in between; anything
             // else that refused the start is no reason to accept the order.
@@ -58,22 +61,39 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
         return state.Exists ? state : null;
     }
 
-    /// <summary>Tells the saga the customer cancelled; false when the order has no saga (it never started or was purged).</summary>
-    public Task<bool> RequestCancelAsync(Guid orderId, CancellationToken cancellationToken) =>
-        TryRaiseAsync(orderId, BookingSagaEvents.CancelRequested, payload: null, cancellationToken);
+    /// <summary>
+    /// Tells the saga the customer cancelled. The order is cancelled already, so a signal that cannot be delivered (no
+    /// saga, or the sidecar unreachable) is not the customer's failure: the saga finds the order cancelled when it tries to
+    /// confirm it, and compensates then. The SDK's client keeps trying a sidecar that is down, so the signal gets
+    /// <see cref="CancelSignalDeadline"/> rather than the customer's whole request.
+    /// </summary>
+    public async Task RequestCancelAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(CancelSignalDeadline);
+        try
+        {
+            await workflows.RaiseEventAsync(BookingSagaInput.InstanceIdOf(orderId), BookingSagaEvents.CancelRequested, eventPayload: null, deadline.Token);
+        }
+        catch (RpcException unknown) when (unknown.StatusCode == StatusCode.NotFound)
+        {
+            // No saga: it never started (the recovery pass does not start one for a cancelled order) or was purged.
+        }
+        catch (Exception undelivered) when (undelivered is RpcException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogCancelUndelivered(logger, orderId, undelivered);
+        }
+    }
 
     /// <summary>Hands the provider's decision to the order's saga; false when the order has no saga.</summary>
-    public Task<bool> DeliverPaymentDecisionAsync(Guid orderId, PaymentDecision decision, CancellationToken cancellationToken) =>
-        TryRaiseAsync(orderId, BookingSagaEvents.PaymentDecided, decision, cancellationToken);
-
-    private async Task<bool> TryRaiseAsync(Guid orderId, string eventName, object? payload, CancellationToken cancellationToken)
+    public async Task<bool> DeliverPaymentDecisionAsync(Guid orderId, PaymentDecision decision, CancellationToken cancellationToken)
     {
         try
         {
-            await workflows.RaiseEventAsync(BookingSagaInput.InstanceIdOf(orderId), eventName, payload, cancellationToken);
+            await workflows.RaiseEventAsync(BookingSagaInput.InstanceIdOf(orderId), BookingSagaEvents.PaymentDecided, decision, cancellationToken);
             return true;
         }
-        catch (InvalidOperationException)
+        catch (RpcException unknown) when (unknown.StatusCode == StatusCode.NotFound)
         {
             return false;
         }
@@ -85,6 +105,9 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
         var progress = state.Exists ? state.ReadCustomStatusAs<BookingSagaProgress>() : null;
         return new SagaProgress(state.RuntimeStatus.ToString().ToUpperInvariant(), progress?.Step, progress?.ReservationId, progress?.PaymentId);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The cancel of order {OrderId} did not reach its saga; the saga compensates when it finds the order cancelled")]
+    private static partial void LogCancelUndelivered(ILogger logger, Guid orderId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started the booking saga of order {OrderId}")]
     private static partial void LogStarted(ILogger logger, Guid orderId);

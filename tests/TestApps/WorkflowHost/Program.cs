@@ -1,4 +1,3 @@
-using CloudScale.Workflow;
 using CloudScale.WorkflowHost;
 using Dapr.Workflow;
 using Microsoft.Extensions.Configuration;
@@ -7,26 +6,19 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-// One replica of an application that runs ShippingWorkflow through its sidecar (DAPR_HTTP_PORT). It records what the
-// crash tests observe in Postgres (ConnectionStrings__Observations): every activity run, and every interval in which
-// it held an instance's lease. Leases are short, so a replica killed mid-step is taken over within seconds.
+// One replica of an app on the real Dapr.Workflow SDK: its worker takes ShippingWorkflow's work items from the sidecar
+// at DAPR_GRPC_ENDPOINT, and its activities apply their effects in Postgres (ConnectionStrings__Effects), where the
+// crash test reads them.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-// A small pool: two replicas and two sidecars share one test server's 100 connections, and an activity that cannot
-// get one fails its workflow.
-var observations = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("Observations")
-    ?? throw new InvalidOperationException("ConnectionStrings__Observations is not set.")) { MaxPoolSize = 10 }.ConnectionString);
-await Observations.CreateTablesAsync(observations);
-builder.Services.AddSingleton(observations);
-builder.Services.AddSingleton<IWorkflowStore>(provider => new LeaseRecordingStore(
-    DaprStateWorkflowStore.FromConfiguration(builder.Configuration, "statestore", partitionCount: 16, TimeProvider.System, provider.GetRequiredService<ILoggerFactory>()),
-    observations));
+// A small pool: two replicas and three sidecars share one test server's connections.
+var effects = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("Effects")
+    ?? throw new InvalidOperationException("ConnectionStrings__Effects is not set.")) { MaxPoolSize = 10 }.ConnectionString);
+await Effects.CreateTablesAsync(effects);
+builder.Services.AddSingleton(effects);
 builder.Services.AddDaprWorkflow(options =>
 {
     options.RegisterWorkflow<ShippingWorkflow>();
-    options.RegisterActivity<RecordedActivity>();
-    options.PollingInterval = TimeSpan.FromMilliseconds(100);
-    options.WorkflowLeaseDuration = TimeSpan.FromSeconds(2);
-    options.ActivityLeaseDuration = TimeSpan.FromSeconds(2);
+    options.RegisterActivity<ShippingStepActivity>();
 });
 await builder.Build().RunAsync();
