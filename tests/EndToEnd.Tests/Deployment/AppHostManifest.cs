@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 
@@ -5,10 +6,19 @@ namespace CloudScale.EndToEnd.Tests.Deployment;
 
 internal static class AppHostManifest
 {
-    /// <summary>Runs the AppHost built beside this test (same configuration) as azd does, and reads what it wrote.</summary>
+    /// <summary>One publisher run per set of settings for all the tests of this assembly (each run takes seconds).</summary>
+    private static readonly ConcurrentDictionary<string, Lazy<Task<JsonObject>>> Published = new(StringComparer.Ordinal);
+
+    /// <summary>The manifest the AppHost writes with <paramref name="settings"/>: a copy the caller may change.</summary>
     public static async Task<JsonObject> PublishAsync(params string[] settings)
     {
-        var cancellation = TestContext.Current.CancellationToken;
+        var published = Published.GetOrAdd(string.Join(' ', settings), _ => new Lazy<Task<JsonObject>>(() => RunPublisherAsync(settings)));
+        return (JsonObject)(await published.Value.WaitAsync(TestContext.Current.CancellationToken)).DeepClone();
+    }
+
+    /// <summary>Runs the AppHost built beside this test (same configuration) as azd does, and reads what it wrote.</summary>
+    private static async Task<JsonObject> RunPublisherAsync(string[] settings)
+    {
         // bin/<configuration>/net10.0/ of this test.
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var appHost = Path.Combine(Projects.AppHost.ProjectPath, "bin", configuration, "net10.0", "CloudScale.AppHost.dll");
@@ -23,11 +33,16 @@ internal static class AppHostManifest
             }
 
             using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellation);
-            var stderr = process.StandardError.ReadToEndAsync(cancellation);
-            await process.WaitForExitAsync(cancellation).WaitAsync(TimeSpan.FromSeconds(120), cancellation);
-            Assert.True(process.ExitCode == 0, $"The publisher failed ({process.ExitCode}): {await stdout}{await stderr}");
-            return JsonNode.Parse(await File.ReadAllTextAsync(manifest, cancellation))!.AsObject();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            // Shared by tests: bounded by its own deadline, not by whichever test asked first.
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"The publisher failed ({process.ExitCode}): {await stdout}{await stderr}");
+            }
+
+            return JsonNode.Parse(await File.ReadAllTextAsync(manifest))!.AsObject();
         }
         finally
         {

@@ -51,10 +51,10 @@ public sealed partial class AzureInfraTests
     [Fact]
     public void Azure_yaml_is_azds_aspire_form()
     {
-        var app = (YamlMappingNode)((YamlMappingNode)Load(Path.Combine(Root, "azure.yaml")).Children["services"]).Children["app"];
+        var app = (YamlMappingNode)((YamlMappingNode)YamlDocument.Load(Path.Combine(Root, "azure.yaml")).Children["services"]).Children["app"];
 
-        Assert.Equal(("dotnet", "./AppHost/AppHost.csproj", "containerapp"), (Scalar(app, "language"), Scalar(app, "project"), Scalar(app, "host")));
-        Assert.True(File.Exists(Path.Combine(Root, Scalar(app, "project"))));
+        Assert.Equal(("dotnet", "./AppHost/AppHost.csproj", "containerapp"), (YamlDocument.Scalar(app, "language"), YamlDocument.Scalar(app, "project"), YamlDocument.Scalar(app, "host")));
+        Assert.True(File.Exists(Path.Combine(Root, YamlDocument.Scalar(app, "project"))));
     }
 
     [Fact]
@@ -71,13 +71,13 @@ public sealed partial class AzureInfraTests
             var template = LoadTemplate(name);
             var configuration = (YamlMappingNode)((YamlMappingNode)template.Children["properties"]).Children["configuration"];
             var container = (YamlMappingNode)((YamlSequenceNode)((YamlMappingNode)((YamlMappingNode)template.Children["properties"]).Children["template"]).Children["containers"]).Children.Single();
-            var envNames = ((YamlSequenceNode)container.Children["env"]).Children.Cast<YamlMappingNode>().Select(entry => Scalar(entry, "name")).ToHashSet(StringComparer.Ordinal);
+            var envNames = ((YamlSequenceNode)container.Children["env"]).Children.Cast<YamlMappingNode>().Select(entry => YamlDocument.Scalar(entry, "name")).ToHashSet(StringComparer.Ordinal);
 
             var sidecar = resources.SingleOrDefault(entry => entry.Value!["dapr"]?["application"]?.GetValue<string>() == name).Value;
-            Assert.Equal(sidecar?["dapr"]!["appId"]!.GetValue<string>(), configuration.Children.TryGetValue("dapr", out var dapr) ? Scalar((YamlMappingNode)dapr, "appId") : null);
+            Assert.Equal(sidecar?["dapr"]!["appId"]!.GetValue<string>(), configuration.Children.TryGetValue("dapr", out var dapr) ? YamlDocument.Scalar((YamlMappingNode)dapr, "appId") : null);
 
             var external = (resource!["bindings"] as JsonObject ?? []).Any(binding => binding.Value!["external"]?.GetValue<bool>() == true);
-            Assert.Equal(external ? "true" : "false", Scalar((YamlMappingNode)configuration.Children["ingress"], "external"));
+            Assert.Equal(external ? "true" : "false", YamlDocument.Scalar((YamlMappingNode)configuration.Children["ingress"], "external"));
 
             // What the services read: connection strings, service discovery and their own settings.
             var settings = (resource["env"] as JsonObject ?? []).Select(entry => entry.Key).Where(key => ServiceSetting().IsMatch(key));
@@ -86,13 +86,13 @@ public sealed partial class AzureInfraTests
             if (resource["type"]!.GetValue<string>() == "project.v0")
             {
                 var probes = ((YamlSequenceNode)container.Children["probes"]).Children.Cast<YamlMappingNode>()
-                    .ToDictionary(probe => Scalar(probe, "type"), probe => Scalar((YamlMappingNode)probe.Children["httpGet"], "path"), StringComparer.Ordinal);
+                    .ToDictionary(probe => YamlDocument.Scalar(probe, "type"), probe => YamlDocument.Scalar((YamlMappingNode)probe.Children["httpGet"], "path"), StringComparer.Ordinal);
                 Assert.Equal(("/alive", "/health"), (probes["Liveness"], probes["Readiness"]));
             }
 
             foreach (var volume in (resource["volumes"] as JsonArray ?? []).Select(volume => volume!["target"]!.GetValue<string>()))
             {
-                var mounts = ((YamlSequenceNode)container.Children["volumeMounts"]).Children.Cast<YamlMappingNode>().Select(mount => Scalar(mount, "mountPath"));
+                var mounts = ((YamlSequenceNode)container.Children["volumeMounts"]).Children.Cast<YamlMappingNode>().Select(mount => YamlDocument.Scalar(mount, "mountPath"));
                 Assert.Contains(volume, mounts, StringComparer.Ordinal);
             }
         }
@@ -123,16 +123,7 @@ public sealed partial class AzureInfraTests
 
     /// <summary>azd renders the Go template before Container Apps reads the YAML: every action becomes a plain value here.</summary>
     private static YamlMappingNode LoadTemplate(string name) =>
-        Load(Path.Combine(Root, "AppHost", "infra", $"{name}.tmpl.yaml"), text => TemplateAction().Replace(text, "rendered"));
-
-    private static YamlMappingNode Load(string path, Func<string, string>? render = null)
-    {
-        var stream = new YamlStream();
-        stream.Load(new StringReader((render ?? (text => text))(File.ReadAllText(path))));
-        return (YamlMappingNode)stream.Documents.Single().RootNode;
-    }
-
-    private static string Scalar(YamlMappingNode node, string key) => ((YamlScalarNode)node.Children[key]).Value!;
+        YamlDocument.Load(Path.Combine(Root, "AppHost", "infra", $"{name}.tmpl.yaml"), text => TemplateAction().Replace(text, "rendered"));
 
     [GeneratedRegex(@"^(ConnectionStrings__|BookingSaga__|services__[a-z]+__http__0$)", RegexOptions.ExplicitCapture, matchTimeoutMilliseconds: 1000)]
     private static partial Regex ServiceSetting();

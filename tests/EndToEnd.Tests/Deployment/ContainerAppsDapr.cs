@@ -16,32 +16,32 @@ internal static partial class ContainerAppsDapr
 {
     public static JsonObject Generate(string componentsDirectory)
     {
-        var documents = Directory.GetFiles(componentsDirectory, "*.yaml").Order(StringComparer.Ordinal).Select(Load).ToList();
-        var resiliency = documents.SingleOrDefault(document => Scalar(document, "kind") == "Resiliency");
+        var documents = Directory.GetFiles(componentsDirectory, "*.yaml").Order(StringComparer.Ordinal).Select(path => YamlDocument.Load(path)).ToList();
+        var resiliency = documents.SingleOrDefault(document => YamlDocument.Scalar(document, "kind") == "Resiliency");
         var components = new JsonArray();
-        foreach (var component in documents.Where(document => Scalar(document, "kind") == "Component"))
+        foreach (var component in documents.Where(document => YamlDocument.Scalar(document, "kind") == "Component"))
         {
             var spec = (YamlMappingNode)component.Children["spec"];
-            var type = Scalar(spec, "type");
+            var type = YamlDocument.Scalar(spec, "type");
             if (type.StartsWith("secretstores.", StringComparison.Ordinal))
             {
                 continue;
             }
 
-            var name = Scalar((YamlMappingNode)component.Children["metadata"], "name");
+            var name = YamlDocument.Scalar((YamlMappingNode)component.Children["metadata"], "name");
             var metadata = new JsonArray();
             var secrets = new JsonArray();
-            foreach (var item in Sequence(spec, "metadata").Cast<YamlMappingNode>())
+            foreach (var item in YamlDocument.Sequence(spec, "metadata").Cast<YamlMappingNode>())
             {
                 if (item.Children.TryGetValue("secretKeyRef", out var reference))
                 {
-                    var secret = SecretName(Scalar((YamlMappingNode)reference, "name"));
-                    metadata.Add(new JsonObject { ["name"] = Scalar(item, "name"), ["secretRef"] = secret });
+                    var secret = SecretName(YamlDocument.Scalar((YamlMappingNode)reference, "name"));
+                    metadata.Add(new JsonObject { ["name"] = YamlDocument.Scalar(item, "name"), ["secretRef"] = secret });
                     secrets.Add(secret);
                 }
                 else
                 {
-                    metadata.Add(new JsonObject { ["name"] = Scalar(item, "name"), ["value"] = Scalar(item, "value") });
+                    metadata.Add(new JsonObject { ["name"] = YamlDocument.Scalar(item, "name"), ["value"] = YamlDocument.Scalar(item, "value") });
                 }
             }
 
@@ -49,10 +49,10 @@ internal static partial class ContainerAppsDapr
             {
                 ["name"] = name,
                 ["componentType"] = type,
-                ["version"] = Scalar(spec, "version"),
+                ["version"] = YamlDocument.Scalar(spec, "version"),
                 ["metadata"] = metadata,
                 ["secrets"] = secrets,
-                ["scopes"] = new JsonArray(Sequence(component, "scopes").Select(scope => (JsonNode)((YamlScalarNode)scope).Value!).ToArray()),
+                ["scopes"] = new JsonArray(YamlDocument.Sequence(component, "scopes").Select(scope => (JsonNode)((YamlScalarNode)scope).Value!).ToArray()),
                 ["resiliency"] = resiliency is null ? null : ComponentPolicy(resiliency, name),
             });
         }
@@ -91,7 +91,7 @@ internal static partial class ContainerAppsDapr
     {
         var policies = (YamlMappingNode)((YamlMappingNode)resiliency.Children["spec"]).Children["policies"];
         YamlNode Named(string kind, string key) =>
-            ((YamlMappingNode)policies.Children[kind]).Children[Scalar(target, key)];
+            ((YamlMappingNode)policies.Children[kind]).Children[YamlDocument.Scalar(target, key)];
 
         var policy = new JsonObject();
         if (target.Children.ContainsKey("timeout"))
@@ -107,18 +107,18 @@ internal static partial class ContainerAppsDapr
         if (target.Children.ContainsKey("circuitBreaker"))
         {
             var breaker = (YamlMappingNode)Named("circuitBreakers", "circuitBreaker");
-            var trip = TripExpression().Match(Scalar(breaker, "trip"));
+            var trip = TripExpression().Match(YamlDocument.Scalar(breaker, "trip"));
             if (!trip.Success)
             {
-                throw new InvalidOperationException($"Container Apps counts consecutive errors only; cannot express trip '{Scalar(breaker, "trip")}'.");
+                throw new InvalidOperationException($"Container Apps counts consecutive errors only; cannot express trip '{YamlDocument.Scalar(breaker, "trip")}'.");
             }
 
             // Dapr opens after more than N consecutive failures; Container Apps after N consecutive errors.
             policy["circuitBreakerPolicy"] = new JsonObject
             {
                 ["consecutiveErrors"] = int.Parse(trip.Groups["count"].Value, CultureInfo.InvariantCulture) + 1,
-                ["intervalInSeconds"] = Seconds(Optional(breaker, "interval") ?? "0s"),
-                ["timeoutInSeconds"] = Seconds(Optional(breaker, "timeout") ?? "60s"),
+                ["intervalInSeconds"] = Seconds(YamlDocument.Optional(breaker, "interval") ?? "0s"),
+                ["timeoutInSeconds"] = Seconds(YamlDocument.Optional(breaker, "timeout") ?? "60s"),
             };
         }
 
@@ -129,15 +129,15 @@ internal static partial class ContainerAppsDapr
     private static JsonObject RetryPolicy(YamlMappingNode retry)
     {
         // Dapr's defaults: constant 5 s; exponential from 500 ms up to maxInterval (60 s).
-        var constant = Scalar(retry, "policy") == "constant";
-        var initial = constant ? Milliseconds(Optional(retry, "duration") ?? "5s") : 500;
+        var constant = YamlDocument.Scalar(retry, "policy") == "constant";
+        var initial = constant ? Milliseconds(YamlDocument.Optional(retry, "duration") ?? "5s") : 500;
         var retryPolicy = new JsonObject
         {
-            ["maxRetries"] = int.Parse(Scalar(retry, "maxRetries"), CultureInfo.InvariantCulture),
+            ["maxRetries"] = int.Parse(YamlDocument.Scalar(retry, "maxRetries"), CultureInfo.InvariantCulture),
             ["retryBackOff"] = new JsonObject
             {
                 ["initialDelayInMilliseconds"] = initial,
-                ["maxIntervalInMilliseconds"] = constant ? initial : Milliseconds(Optional(retry, "maxInterval") ?? "60s"),
+                ["maxIntervalInMilliseconds"] = constant ? initial : Milliseconds(YamlDocument.Optional(retry, "maxInterval") ?? "60s"),
             },
         };
         return retryPolicy;
@@ -161,23 +161,6 @@ internal static partial class ContainerAppsDapr
         var value = int.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
         return match.Groups["unit"].Value switch { "ms" => value, "s" => value * 1000, "m" => value * 60_000, _ => value * 3_600_000 };
     }
-
-    private static YamlMappingNode Load(string path)
-    {
-        var stream = new YamlStream();
-        using var reader = new StreamReader(path);
-        stream.Load(reader);
-        return (YamlMappingNode)stream.Documents.Single().RootNode;
-    }
-
-    private static string Scalar(YamlMappingNode node, string key) =>
-        Optional(node, key) ?? throw new InvalidOperationException($"'{key}' is missing in {node.Start}.");
-
-    private static string? Optional(YamlMappingNode node, string key) =>
-        node.Children.TryGetValue(key, out var value) ? ((YamlScalarNode)value).Value : null;
-
-    private static IEnumerable<YamlNode> Sequence(YamlMappingNode node, string key) =>
-        node.Children.TryGetValue(key, out var value) ? (YamlSequenceNode)value : [];
 
     [GeneratedRegex(@"^\s*consecutiveFailures\s*>\s*(?<count>\d+)\s*$", RegexOptions.ExplicitCapture, matchTimeoutMilliseconds: 1000)]
     private static partial Regex TripExpression();
