@@ -10,8 +10,8 @@ public sealed class ErrorHygieneTests(TestServers servers)
     {
         var logs = new ListLoggerProvider();
         await using var service = await OrderService.StartOrderAsync(
-            await servers.CreateDatabaseAsync(), (await servers.RedisAsync()).ConnectionString, OrderService.NoSidecar(),
-            new Dictionary<string, string?>(StringComparer.Ordinal) { ["APP_API_TOKEN"] = "test-app-token" }, logs: logs, environment: "Development");
+            await servers.CreateDatabaseAsync(), (await servers.RedisAsync()).ConnectionString, OrderService.NoSidecar(), logs: logs,
+            environment: "Development");
         var id = Guid.NewGuid();
 
         await ErrorHygiene.AssertNothingLeaksAsync(

@@ -26,6 +26,8 @@ internal static class OrderService
                 ["ConnectionStrings:cache"] = redis,
                 ["DAPR_HTTP_ENDPOINT"] = $"http://127.0.0.1:{sidecar.HttpPort}",
                 ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{sidecar.GrpcPort}",
+                // As the AppHost gives every app: without one the service admits any caller on its sidecar-only routes.
+                ["APP_API_TOKEN"] = "test-app-token",
                 ["Outbox:PollInterval"] = "00:00:00.100",
                 ["Outbox:MaxRetryDelay"] = "00:00:00.400",
             },
