@@ -51,6 +51,11 @@ internal sealed partial class PostgresStateStore : IStateStore, IBulkStateStore
             builder.MaxAutoPrepare = 16;
         }
 
+        // The store leaves no session state behind (no SET, temporary tables, advisory locks or LISTEN), so a connection
+        // going back to the pool needs no reset: the reset is seven statements before the next use (pgx, contrib's
+        // driver, sends none).
+        builder.NoResetOnClose = true;
+
         _dataSource = NpgsqlDataSource.Create(builder);
     }
 
@@ -114,10 +119,14 @@ internal sealed partial class PostgresStateStore : IStateStore, IBulkStateStore
         return [.. keys.Select(key => found.GetValueOrDefault(key))];
     }
 
-    public async Task SetAsync(SetRequest request, CancellationToken cancellationToken)
+    public async Task<string> SetAsync(SetRequest request, CancellationToken cancellationToken)
     {
+        var write = Plan(request);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await WriteAsync(connection, transaction: null, [Plan(request)], cancellationToken);
+        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { write.Command } };
+        return await batch.ExecuteScalarAsync(cancellationToken) is Guid etag
+            ? etag.ToString()
+            : throw new ETagException(ETagErrorKind.Mismatch, write.MismatchIfNoRow!);
     }
 
     public async Task DeleteAsync(DeleteRequest request, CancellationToken cancellationToken)
@@ -177,6 +186,7 @@ internal sealed partial class PostgresStateStore : IStateStore, IBulkStateStore
                 UPDATE {_table} SET value = $2, etag = gen_random_uuid(), updated_at = now(),
                   expires_at = CASE WHEN $4::integer IS NULL THEN NULL ELSE now() + make_interval(secs => $4::integer) END
                 WHERE key = $1 AND etag = $3 AND (expires_at IS NULL OR expires_at > now())
+                RETURNING etag
                 """, request.Key, value, etag, ttl), "no item was updated");
         }
 
@@ -187,6 +197,7 @@ internal sealed partial class PostgresStateStore : IStateStore, IBulkStateStore
             VALUES ($1, $2, gen_random_uuid(), CASE WHEN $3::integer IS NULL THEN NULL ELSE now() + make_interval(secs => $3::integer) END)
             ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, updated_at = now(), expires_at = excluded.expires_at
             {onlyIfExpired}
+            RETURNING etag
             """, request.Key, value, ttl), "no item was updated");
     }
 

@@ -103,14 +103,15 @@ internal sealed class RedisStateStore : IStateStore
             : new StateItem((byte[])data!, version.ToString(), NoMetadata);
     }
 
-    public async Task SetAsync(SetRequest request, CancellationToken cancellationToken)
+    public async Task<string> SetAsync(SetRequest request, CancellationToken cancellationToken)
     {
         StateMetadata.ValidateOptions(request.Options);
         var version = ParseETag(request);
         var ttl = StateMetadata.TtlInSeconds(request.Metadata) ?? _defaultTtl;
+        RedisResult newVersion;
         try
         {
-            await Database.ScriptEvaluateAsync(SetScript, [request.Key], [version, Encode(request.Value), request.Options.FirstWrite ? 0 : 1]);
+            newVersion = await Database.ScriptEvaluateAsync(SetScript, [request.Key], [version, Encode(request.Value), request.Options.FirstWrite ? 0 : 1]);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -134,6 +135,8 @@ internal sealed class RedisStateStore : IStateStore
         {
             await Database.ExecuteAsync("WAIT", _replicas, 1000);
         }
+
+        return newVersion.ToString();
     }
 
     public async Task DeleteAsync(DeleteRequest request, CancellationToken cancellationToken)

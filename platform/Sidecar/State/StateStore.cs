@@ -56,7 +56,8 @@ internal interface IStateStore : IAsyncDisposable
 
     Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken);
 
-    Task SetAsync(SetRequest request, CancellationToken cancellationToken);
+    /// <summary>Saves the value; returns the etag the store gave it.</summary>
+    Task<string> SetAsync(SetRequest request, CancellationToken cancellationToken);
 
     Task DeleteAsync(DeleteRequest request, CancellationToken cancellationToken);
 

@@ -40,7 +40,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     private static readonly TimeSpan LocalWakeHorizon = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<WorkerStream, byte> _streams = new();
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
+    private readonly InstanceWatchers _watchers = new();
     private readonly ConcurrentDictionary<string, long> _missingSince = new(StringComparer.Ordinal);
     private readonly WriteCoalescer<QueuedStep> _steps = new();
     private int _nextStream;
@@ -75,6 +75,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
             InstanceSteps.FromMilliseconds(now), instanceId, request.ExecutionId ?? Guid.NewGuid().ToString("N"), request.Name, request.Input, null, trace, request.ScheduledStartTimestamp);
         var visibleAt = request.ScheduledStartTimestamp is { } start ? Math.Max(now, InstanceSteps.ToMilliseconds(start)) : now;
         var replaced = false;
+        InstanceRecord? created = null;
         var claimed = await Store.UpdateAsync(instanceId, existing =>
         {
             // As daprd: an instance id is reused only once its instance has ended.
@@ -84,7 +85,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
             }
 
             replaced = existing is not null;
-            var created = InstanceSteps.Create(instanceId, started, visibleAt, now, null);
+            created = InstanceSteps.Create(instanceId, started, visibleAt, now, null);
             return new Step<ClaimedWork>(ClaimWithin(created, now), StepWrite.Save, created);
         }, cancellationToken);
         if (replaced)
@@ -94,19 +95,20 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         }
 
         Hand(instanceId, claimed);
-        Changed(instanceId, visibleAt, dispatchNow: false);
+        Changed(instanceId, created, visibleAt, dispatchNow: false);
         return instanceId;
     }
 
     public async Task<InstanceRecord> GetAsync(string instanceId, CancellationToken cancellationToken) =>
         await Store.ReadAsync(instanceId, cancellationToken) ?? throw WorkflowException.NotFound(instanceId);
 
-    /// <summary>The server-side wait of WaitForInstanceStart/Completion: woken by this sidecar's writes, and polling for other sidecars'.</summary>
+    /// <summary>The server-side wait of WaitForInstanceStart/Completion: shown this sidecar's writes as they are made, and polling for other sidecars'.</summary>
     public async Task<InstanceRecord> WaitAsync(string instanceId, Func<InstanceRecord, bool> done, CancellationToken cancellationToken)
     {
+        using var watcher = _watchers.Watch(instanceId, done);
         while (true)
         {
-            var change = _changes.GetOrAdd(instanceId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            var change = watcher.NextChange();
             var record = await GetAsync(instanceId, cancellationToken);
             if (done(record))
             {
@@ -115,6 +117,10 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
 
             await Task.WhenAny(change, Task.Delay(timings.PollInterval, time, cancellationToken));
             cancellationToken.ThrowIfCancellationRequested();
+            if (watcher.Satisfied is { } satisfied)
+            {
+                return satisfied;
+            }
         }
     }
 
@@ -148,7 +154,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         }
 
         await Store.RemoveFromIndexAsync(instanceId, cancellationToken);
-        Changed(instanceId, null, dispatchNow: false);
+        Changed(instanceId, null, null, dispatchNow: false);
         var purged = 1;
         foreach (var child in children)
         {
@@ -333,7 +339,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
                 break;
         }
 
-        Changed(message.Target, now, dispatchNow: true);
+        Changed(message.Target, null, now, dispatchNow: true);
     }
 
     /// <summary>
@@ -382,7 +388,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
 
     private void AfterStep(string instanceId, InstanceRecord changed)
     {
-        Changed(instanceId, changed.Inbox.Count > 0 ? changed.Inbox.Min(entry => entry.VisibleAt) : null, dispatchNow: false);
+        Changed(instanceId, changed, changed.Inbox.Count > 0 ? changed.Inbox.Min(entry => entry.VisibleAt) : null, dispatchNow: false);
         if (changed.Outbox.Count > 0)
         {
             Background(instanceId, token => DeliverOutboxAsync(instanceId, token));
@@ -415,12 +421,10 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     }
 
     /// <summary>Wakes the waits on the instance, dispatches its work now (unless the write claimed it), and again when its next timer is due soon.</summary>
-    private void Changed(string instanceId, long? nextVisibleAt, bool dispatchNow)
+    /// <param name="written">The record as this sidecar just wrote it, for the waits; null when it is gone or not at hand.</param>
+    private void Changed(string instanceId, InstanceRecord? written, long? nextVisibleAt, bool dispatchNow)
     {
-        if (_changes.TryRemove(instanceId, out var change))
-        {
-            change.TrySetResult();
-        }
+        _watchers.Changed(instanceId, written);
 
         if (dispatchNow)
         {

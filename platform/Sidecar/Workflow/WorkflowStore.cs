@@ -34,6 +34,7 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
 
     private readonly WriteCoalescer<IndexChange> _index = new();
+    private readonly LastWrites _lastWrites = new();
 
     public string StoreName => store.Name;
 
@@ -65,7 +66,7 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
         value?.Trim().ToLowerInvariant() is "y" or "yes" or "true" or "t" or "on" or "1";
 
     public async Task<InstanceRecord?> ReadAsync(string instanceId, CancellationToken cancellationToken) =>
-        (await ReadWithETagAsync(instanceId, cancellationToken)).Record;
+        (await ReadWithETagAsync(InstanceKey(instanceId), cancellationToken)).Record;
 
     public async Task<IReadOnlyList<InstanceRecord>> ReadManyAsync(IReadOnlyList<string> instanceIds, CancellationToken cancellationToken)
     {
@@ -77,26 +78,48 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
 
     /// <summary>
     /// Runs <paramref name="step"/> on the current record (null when there is none) and writes what it decides with the
-    /// record's etag, again on a fresh read whenever another writer got there first.
+    /// record's etag, again on a fresh read whenever another writer got there first. The record this sidecar wrote last
+    /// stands in for the read (<see cref="LastWrites"/>).
     /// </summary>
     public async Task<T> UpdateAsync<T>(string instanceId, Func<InstanceRecord?, Step<T>> step, CancellationToken cancellationToken)
     {
+        var key = InstanceKey(instanceId);
+        var fresh = false;
         for (var attempt = 1; ; attempt++)
         {
-            var (record, etag) = await ReadWithETagAsync(instanceId, cancellationToken);
-            var decision = step(record);
+            var remembered = fresh ? null : _lastWrites.Find(key);
+            var (record, etag) = remembered is null ? await ReadWithETagAsync(key, cancellationToken) : (Deserialize(remembered.Data), remembered.ETag);
+            Step<T> decision;
+            try
+            {
+                decision = step(record);
+            }
+            catch (WorkflowException) when (remembered is not null)
+            {
+                fresh = true;
+                continue;
+            }
+
+            if (remembered is not null && decision.Write == StepWrite.None)
+            {
+                // No etag-guarded write will confirm a decision taken on what may be out of date: take it again on a read.
+                fresh = true;
+                continue;
+            }
+
             try
             {
                 switch (decision.Write)
                 {
                     case StepWrite.Save:
                         var saved = decision.Record ?? record ?? throw new InvalidOperationException("a step saved no record");
-                        await store.SetAsync(
-                            new SetRequest(InstanceKey(instanceId), StateValue.FromBytes(Serialize(saved)), etag, FirstWrite, NoMetadata),
-                            cancellationToken);
+                        var data = Serialize(saved);
+                        var newETag = await store.SetAsync(new SetRequest(key, StateValue.FromBytes(data), etag, FirstWrite, NoMetadata), cancellationToken);
+                        _lastWrites.Remember(key, data, newETag, keep: !saved.IsTerminal);
                         break;
                     case StepWrite.Delete when etag is not null:
-                        await store.DeleteAsync(new DeleteRequest(InstanceKey(instanceId), etag, FirstWrite, NoMetadata), cancellationToken);
+                        await store.DeleteAsync(new DeleteRequest(key, etag, FirstWrite, NoMetadata), cancellationToken);
+                        _lastWrites.Forget(key);
                         break;
                 }
 
@@ -105,6 +128,8 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
             catch (Exception exception) when (exception is not OperationCanceledException && attempt < MaxAttempts)
             {
                 // A lost race (etag mismatch, or a create-only write that found a record): read again and redo the step.
+                _lastWrites.Forget(key, remembered);
+                fresh = true;
                 await BackOffAsync(attempt, cancellationToken);
             }
         }
@@ -132,9 +157,11 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
 
     private async Task WriteIndexAsync(string key, IReadOnlyList<IndexChange> batch)
     {
+        var fresh = false;
         for (var attempt = 1; ; attempt++)
         {
-            var item = await store.GetAsync(key, CancellationToken.None);
+            var remembered = fresh ? null : _lastWrites.Find(key);
+            var item = remembered is null ? await store.GetAsync(key, CancellationToken.None) : new StateItem(remembered.Data, remembered.ETag, NoMetadata);
             var ids = item is null ? [] : JsonSerializer.Deserialize(item.Data, WorkflowJson.Default.ListString) ?? [];
             var changed = false;
             foreach (var change in batch)
@@ -152,25 +179,34 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
 
             if (!changed)
             {
-                return;
+                if (remembered is null)
+                {
+                    return;
+                }
+
+                fresh = true;
+                continue;
             }
 
             try
             {
                 var bytes = JsonSerializer.SerializeToUtf8Bytes(ids, WorkflowJson.Default.ListString);
-                await store.SetAsync(new SetRequest(key, StateValue.FromBytes(bytes), item?.ETag, FirstWrite, NoMetadata), CancellationToken.None);
+                var newETag = await store.SetAsync(new SetRequest(key, StateValue.FromBytes(bytes), item?.ETag, FirstWrite, NoMetadata), CancellationToken.None);
+                _lastWrites.Remember(key, bytes, newETag, keep: true);
                 return;
             }
             catch (Exception exception) when (exception is not OperationCanceledException && attempt < MaxAttempts)
             {
+                _lastWrites.Forget(key, remembered);
+                fresh = true;
                 await BackOffAsync(attempt, CancellationToken.None);
             }
         }
     }
 
-    private async Task<(InstanceRecord? Record, string? ETag)> ReadWithETagAsync(string instanceId, CancellationToken cancellationToken)
+    private async Task<(InstanceRecord? Record, string? ETag)> ReadWithETagAsync(string key, CancellationToken cancellationToken)
     {
-        var item = await store.GetAsync(InstanceKey(instanceId), cancellationToken);
+        var item = await store.GetAsync(key, cancellationToken);
         return item is null ? (null, null) : (Deserialize(item.Data), item.ETag);
     }
 
