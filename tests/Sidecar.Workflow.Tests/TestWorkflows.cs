@@ -64,14 +64,31 @@ internal static class TestWorkflows
             WorkersByInstance.GetOrAdd(context.InstanceId, _ => []).Add(worker);
             return Task.FromResult(n * n);
         });
+        options.RegisterWorkflow<string, string>("Echo", (_, input) => Task.FromResult(input));
         options.RegisterWorkflow<int, string>("Timer", async (context, milliseconds) =>
         {
             await context.CreateTimer(TimeSpan.FromMilliseconds(milliseconds));
             return "fired";
         });
+        options.RegisterWorkflow<int, int>("TimerThenAddOne", async (context, input) =>
+        {
+            await context.CreateTimer(TimeSpan.FromMilliseconds(100));
+            return await context.CallActivityAsync<int>(nameof(AddOneActivity), input);
+        });
         options.RegisterWorkflow<int, int>("Parent", (context, start) => context.CallChildWorkflowAsync<int>(nameof(ChainWorkflow), start));
         options.RegisterWorkflow<string, string>("ParentOfForever", (context, child) =>
             context.CallChildWorkflowAsync<string>("Forever", null, new ChildWorkflowTaskOptions { InstanceId = child }));
+        options.RegisterWorkflow<string, string>("ParentReportingChildFailure", async (context, child) =>
+        {
+            try
+            {
+                return await context.CallChildWorkflowAsync<string>("Forever", null, new ChildWorkflowTaskOptions { InstanceId = child });
+            }
+            catch (WorkflowTaskFailedException failure)
+            {
+                return $"{failure.FailureDetails.ErrorType}: {failure.FailureDetails.ErrorMessage}";
+            }
+        });
     }
 
     private static void RegisterEvents(WorkflowRuntimeOptions options)

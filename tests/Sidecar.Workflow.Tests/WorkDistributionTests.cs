@@ -26,7 +26,7 @@ public sealed class WorkDistributionTests(TestServers servers)
         var ids = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => first.Client.ScheduleNewWorkflowAsync("FanOut", $"share-{Suffix()}", 10, null, Token)));
         foreach (var id in ids)
         {
-            Assert.Equal(385, (await CompletionAsync(second.Client, id)).ReadOutputAs<int>());
+            Assert.Equal(385, (await second.Client.CompletionAsync(id)).ReadOutputAs<int>());
         }
 
         var workers = ids.SelectMany(id => TestWorkflows.WorkersByInstance[id]).ToHashSet(StringComparer.Ordinal);
@@ -48,7 +48,7 @@ public sealed class WorkDistributionTests(TestServers servers)
         var other = workers.Keys.Single(name => name != holder);
 
         var stopping = workers[holder].DisposeAsync().AsTask();
-        var state = await CompletionAsync(workers[other].Client, id);
+        var state = await workers[other].Client.CompletionAsync(id);
 
         Assert.Equal($"{other} finished attempt 2", state.ReadOutputAs<string>());
         TestWorkflows.Gates[id].TrySetResult();
@@ -70,7 +70,7 @@ public sealed class WorkDistributionTests(TestServers servers)
         await killed.KillAsync();
         await using var second = await WorkerHost.StartAsync(survivor, "second");
 
-        var state = await CompletionAsync(second.Client, id);
+        var state = await second.Client.CompletionAsync(id);
         Assert.Equal(WorkflowRuntimeStatus.Completed, state.RuntimeStatus);
         Assert.Equal("second finished attempt 2", state.ReadOutputAs<string>());
         TestWorkflows.Gates[id].TrySetResult();
@@ -138,13 +138,6 @@ public sealed class WorkDistributionTests(TestServers servers)
         timeout.CancelAfter(Deadline);
         Assert.True(await stream.ResponseStream.MoveNext(timeout.Token), "the work item stream ended");
         return stream.ResponseStream.Current;
-    }
-
-    private static async Task<Dapr.Workflow.WorkflowState> CompletionAsync(DaprWorkflowClient client, string id)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        timeout.CancelAfter(Deadline);
-        return await client.WaitForWorkflowCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
     }
 
     private static string Suffix() => Guid.NewGuid().ToString("N")[..12];

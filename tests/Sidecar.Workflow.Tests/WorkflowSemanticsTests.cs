@@ -21,9 +21,9 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
     [Fact]
     public async Task A_chain_of_activities_completes_with_its_output()
     {
-        var id = await StartAsync(nameof(ChainWorkflow), 39);
+        var id = await Client.StartNewAsync(nameof(ChainWorkflow), 39);
 
-        var state = await CompletionAsync(id);
+        var state = await Client.CompletionAsync(id);
 
         Assert.Equal(WorkflowRuntimeStatus.Completed, state.RuntimeStatus);
         Assert.Equal(42, state.ReadOutputAs<int>());
@@ -34,9 +34,9 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
     [Fact]
     public async Task A_fan_out_runs_every_activity_and_fans_in_their_results()
     {
-        var id = await StartAsync("FanOut", 10);
+        var id = await Client.StartNewAsync("FanOut", 10);
 
-        var state = await CompletionAsync(id);
+        var state = await Client.CompletionAsync(id);
 
         Assert.Equal(WorkflowRuntimeStatus.Completed, state.RuntimeStatus);
         Assert.Equal(Enumerable.Range(1, 10).Sum(n => n * n), state.ReadOutputAs<int>());
@@ -46,9 +46,9 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
     public async Task A_durable_timer_fires_no_earlier_than_its_time()
     {
         var watch = Stopwatch.StartNew();
-        var id = await StartAsync("Timer", 1500);
+        var id = await Client.StartNewAsync("Timer", 1500);
 
-        var state = await CompletionAsync(id);
+        var state = await Client.CompletionAsync(id);
 
         Assert.Equal("fired", state.ReadOutputAs<string>());
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(1500), $"the timer fired after {watch.Elapsed}");
@@ -63,7 +63,7 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
         await Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), id, 1, startAt, Token);
 
         Assert.Equal(WorkflowRuntimeStatus.Pending, (await Client.GetWorkflowStateAsync(id, cancellation: Token)).RuntimeStatus);
-        var state = await CompletionAsync(id);
+        var state = await Client.CompletionAsync(id);
         Assert.Equal(4, state.ReadOutputAs<int>());
         Assert.True(DateTimeOffset.UtcNow >= startAt, "the workflow ran before its start time");
     }
@@ -71,38 +71,38 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
     [Fact]
     public async Task An_external_event_raised_while_the_workflow_waits_completes_the_wait()
     {
-        var id = await StartAsync("Approval", 60_000);
+        var id = await Client.StartNewAsync("Approval", 60_000);
         await Poll.UntilAsync(async () => (await Client.GetWorkflowStateAsync(id, cancellation: Token)).ReadCustomStatusAs<string>() == "waiting", Deadline);
 
         await Client.RaiseEventAsync(id, "approval", "approved", cancellation: Token);
 
-        Assert.Equal("approved", (await CompletionAsync(id)).ReadOutputAs<string>());
+        Assert.Equal("approved", (await Client.CompletionAsync(id)).ReadOutputAs<string>());
     }
 
     [Fact]
     public async Task An_external_event_raised_before_the_workflow_waits_is_kept_for_the_wait()
     {
-        var id = await StartAsync("WaitAfterTimer", 1000);
+        var id = await Client.StartNewAsync("WaitAfterTimer", 1000);
 
         await Client.RaiseEventAsync(id, "early", "kept", cancellation: Token);
 
-        Assert.Equal("kept", (await CompletionAsync(id)).ReadOutputAs<string>());
+        Assert.Equal("kept", (await Client.CompletionAsync(id)).ReadOutputAs<string>());
     }
 
     [Fact]
     public async Task A_wait_for_an_event_that_never_comes_times_out()
     {
-        var id = await StartAsync("Approval", 500);
+        var id = await Client.StartNewAsync("Approval", 500);
 
-        Assert.Equal("timed out", (await CompletionAsync(id)).ReadOutputAs<string>());
+        Assert.Equal("timed out", (await Client.CompletionAsync(id)).ReadOutputAs<string>());
     }
 
     [Fact]
     public async Task A_failing_activity_is_retried_by_the_SDK_policy_until_it_succeeds()
     {
-        var id = await StartAsync("Retry", 2);
+        var id = await Client.StartNewAsync("Retry", 2);
 
-        var state = await CompletionAsync(id);
+        var state = await Client.CompletionAsync(id);
 
         Assert.Equal(WorkflowRuntimeStatus.Completed, state.RuntimeStatus);
         Assert.Equal(3, state.ReadOutputAs<int>());
@@ -112,9 +112,9 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
     [Fact]
     public async Task An_uncaught_activity_failure_fails_the_workflow_with_its_details()
     {
-        var id = await StartAsync("Fails", "the card was declined");
+        var id = await Client.StartNewAsync("Fails", "the card was declined");
 
-        var state = await CompletionAsync(id);
+        var state = await Client.CompletionAsync(id);
 
         Assert.Equal(WorkflowRuntimeStatus.Failed, state.RuntimeStatus);
         Assert.NotNull(state.FailureDetails);
@@ -126,21 +126,21 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
     public async Task A_terminated_workflow_and_its_child_end_terminated()
     {
         var child = $"child-{Guid.NewGuid():N}";
-        var id = await StartAsync("ParentOfForever", child);
+        var id = await Client.StartNewAsync("ParentOfForever", child);
         await Poll.UntilAsync(async () => (await Client.GetWorkflowStateAsync(child, cancellation: Token)).RuntimeStatus == WorkflowRuntimeStatus.Running, Deadline);
 
         await Client.TerminateWorkflowAsync(id, "stopped by the test", cancellation: Token);
 
-        var state = await CompletionAsync(id);
+        var state = await Client.CompletionAsync(id);
         Assert.Equal(WorkflowRuntimeStatus.Terminated, state.RuntimeStatus);
         Assert.Equal("stopped by the test", state.ReadOutputAs<string>());
-        Assert.Equal(WorkflowRuntimeStatus.Terminated, (await CompletionAsync(child)).RuntimeStatus);
+        Assert.Equal(WorkflowRuntimeStatus.Terminated, (await Client.CompletionAsync(child)).RuntimeStatus);
     }
 
     [Fact]
     public async Task A_suspended_workflow_holds_its_events_until_it_is_resumed()
     {
-        var id = await StartAsync("Approval", 60_000);
+        var id = await Client.StartNewAsync("Approval", 60_000);
         await Poll.UntilAsync(async () => (await Client.GetWorkflowStateAsync(id, cancellation: Token)).ReadCustomStatusAs<string>() == "waiting", Deadline);
 
         await Client.SuspendWorkflowAsync(id, "a pause", cancellation: Token);
@@ -150,15 +150,15 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
         Assert.Equal(WorkflowRuntimeStatus.Suspended, (await Client.GetWorkflowStateAsync(id, cancellation: Token)).RuntimeStatus);
         Assert.DoesNotContain(history, historyEvent => historyEvent.EventType == WorkflowHistoryEventType.EventRaised);
         await Client.ResumeWorkflowAsync(id, "go on", cancellation: Token);
-        Assert.Equal("approved while suspended", (await CompletionAsync(id)).ReadOutputAs<string>());
+        Assert.Equal("approved while suspended", (await Client.CompletionAsync(id)).ReadOutputAs<string>());
     }
 
     [Fact]
     public async Task A_purged_workflow_is_gone_and_a_running_one_cannot_be_purged()
     {
-        var id = await StartAsync(nameof(ChainWorkflow), 1);
-        await CompletionAsync(id);
-        var running = await StartAsync("Forever", "");
+        var id = await Client.StartNewAsync(nameof(ChainWorkflow), 1);
+        await Client.CompletionAsync(id);
+        var running = await Client.StartNewAsync("Forever", "");
 
         Assert.True(await Client.PurgeInstanceAsync(id, cancellation: Token));
         Assert.False((await Client.GetWorkflowStateAsync(id, cancellation: Token)).Exists);
@@ -170,22 +170,39 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
     [Fact]
     public async Task A_child_workflow_returns_its_result_to_the_parent()
     {
-        var id = await StartAsync("Parent", 10);
+        var id = await Client.StartNewAsync("Parent", 10);
 
-        Assert.Equal(13, (await CompletionAsync(id)).ReadOutputAs<int>());
+        Assert.Equal(13, (await Client.CompletionAsync(id)).ReadOutputAs<int>());
+    }
+
+    [Fact]
+    public async Task A_child_whose_instance_id_is_active_elsewhere_fails_the_parents_child_task_and_leaves_that_instance_alone()
+    {
+        var occupant = await Client.StartNewAsync("Forever", "");
+
+        var parent = await Client.StartNewAsync("ParentReportingChildFailure", occupant);
+
+        Assert.Equal(
+            $"WorkflowInstanceAlreadyExists: an active workflow with ID '{occupant}' already exists",
+            (await Client.CompletionAsync(parent)).ReadOutputAs<string>());
+        var state = await Client.GetWorkflowStateAsync(occupant, cancellation: Token);
+        Assert.Equal(WorkflowRuntimeStatus.Running, state.RuntimeStatus);
+        Assert.Equal("Forever", state.WorkflowName);
+        Assert.Equal("", state.ReadInputAs<string>());
+        await Client.TerminateWorkflowAsync(occupant, cancellation: Token);
     }
 
     [Fact]
     public async Task Continue_as_new_starts_over_with_the_new_input_and_the_carried_over_events()
     {
-        var id = await StartAsync("Collect", new Collected(0, 0));
+        var id = await Client.StartNewAsync("Collect", new Collected(0, 0));
 
         foreach (var item in new[] { 1, 2, 3 })
         {
             await Client.RaiseEventAsync(id, "item", item, cancellation: Token);
         }
 
-        var state = await CompletionAsync(id);
+        var state = await Client.CompletionAsync(id);
         Assert.Equal(6, state.ReadOutputAs<int>());
         Assert.Equal(new Collected(2, 3), state.ReadInputAs<Collected>());
     }
@@ -205,14 +222,15 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
     [Fact]
     public async Task Starting_an_id_that_is_active_fails_and_an_ended_one_starts_again()
     {
-        var id = await StartAsync("Forever", "");
+        var id = await Client.StartNewAsync("Forever", "");
 
         var duplicate = await Assert.ThrowsAsync<RpcException>(() => Client.ScheduleNewWorkflowAsync("Forever", id, "", null, Token));
+        Assert.Equal(StatusCode.AlreadyExists, duplicate.StatusCode);
         Assert.Contains($"an active workflow with ID '{id}' already exists", duplicate.Status.Detail, StringComparison.Ordinal);
         await Client.TerminateWorkflowAsync(id, cancellation: Token);
-        await CompletionAsync(id);
+        await Client.CompletionAsync(id);
         await Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), id, 0, null, Token);
-        Assert.Equal(3, (await CompletionAsync(id)).ReadOutputAs<int>());
+        Assert.Equal(3, (await Client.CompletionAsync(id)).ReadOutputAs<int>());
     }
 
     [Fact]
@@ -230,22 +248,12 @@ public abstract class WorkflowSemanticsTests(WorkflowFixture fixture)
         using (var caller = source.StartActivity("start the workflow"))
         {
             traceId = caller!.TraceId.ToHexString();
-            id = await StartAsync("Traced", "");
+            id = await Client.StartNewAsync("Traced", "");
         }
 
-        await CompletionAsync(id);
+        await Client.CompletionAsync(id);
 
         Assert.Equal(traceId, TestWorkflows.ActivityTraceIds[id]);
-    }
-
-    private Task<string> StartAsync(string name, object input) =>
-        Client.ScheduleNewWorkflowAsync(name, $"{name}-{Guid.NewGuid():N}", input, null, Token);
-
-    private async Task<WorkflowState> CompletionAsync(string id)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        timeout.CancelAfter(Deadline);
-        return await Client.WaitForWorkflowCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
     }
 }
 

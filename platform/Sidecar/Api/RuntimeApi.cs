@@ -4,6 +4,7 @@ using System.Text.Json;
 using CloudScale.Sidecar.Configuration;
 using CloudScale.Sidecar.PubSub;
 using CloudScale.Sidecar.State;
+using CloudScale.Sidecar.Workflow;
 
 namespace CloudScale.Sidecar.Api;
 
@@ -142,6 +143,14 @@ internal static class RuntimeApi
         writer.WriteString("protocol", options.AppProtocol);
         writer.WriteString("channelAddress", options.AppChannelAddress);
         writer.WriteEndObject();
+        // daprd's struct is omitzero and its count omitempty: no "workflows" at all while no worker is connected.
+        if (services.GetRequiredService<WorkflowBackend>().ConnectedWorkers is > 0 and var workers)
+        {
+            writer.WriteStartObject("workflows");
+            writer.WriteNumber("connectedWorkers", workers);
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
         await writer.FlushAsync(context.RequestAborted);
     }

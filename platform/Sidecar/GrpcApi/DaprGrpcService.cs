@@ -3,6 +3,7 @@ using CloudScale.Sidecar.Configuration;
 using CloudScale.Sidecar.Invocation;
 using CloudScale.Sidecar.PubSub;
 using CloudScale.Sidecar.State;
+using CloudScale.Sidecar.Workflow;
 using Dapr.Client.Autogen.Grpc.v1;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
@@ -174,6 +175,7 @@ internal sealed class DaprGrpcService(IServiceProvider services)
             Id = options.AppId,
             RuntimeVersion = RuntimeApi.RuntimeVersion,
             AppConnectionProperties = new AppConnectionProperties { Port = options.AppPort ?? 0, Protocol = options.AppProtocol, ChannelAddress = options.AppChannelAddress },
+            Workflows = new MetadataWorkflows { ConnectedWorkers = services.GetRequiredService<WorkflowBackend>().ConnectedWorkers },
         };
         foreach (var (name, type, version, capabilities) in RuntimeApi.Components(services))
         {

@@ -119,6 +119,45 @@ internal sealed partial class PostgresStateStore : IStateStore, IBulkStateStore
         return [.. keys.Select(key => found.GetValueOrDefault(key))];
     }
 
+    /// <summary>contrib's v2 <c>KeysLike</c>: in <c>row_id</c> order (the order the keys were first written), the token the last row's id.</summary>
+    public async Task<KeyPage> ListKeysAsync(string prefix, string? continuationToken, uint? pageSize, CancellationToken cancellationToken)
+    {
+        var after = long.MinValue;
+        if (!string.IsNullOrEmpty(continuationToken) && !long.TryParse(continuationToken, NumberStyles.None, CultureInfo.InvariantCulture, out after))
+        {
+            throw new StateRequestException($"invalid continue token: '{continuationToken}' is not a row id");
+        }
+
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT key, row_id FROM {_table}
+            WHERE key LIKE $1 AND (expires_at IS NULL OR expires_at > now()) AND row_id > $2
+            ORDER BY row_id LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = LikePrefix(prefix) });
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        // One row more than the page tells whether there is a next page; no page size, no limit.
+        var limit = pageSize.GetValueOrDefault();
+        command.Parameters.Add(new NpgsqlParameter { Value = limit > 0 ? limit + 1L : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        var rows = new List<(string Key, long RowId)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        if (limit > 0 && rows.Count > limit)
+        {
+            rows.RemoveRange((int)limit, rows.Count - (int)limit);
+            return new KeyPage([.. rows.Select(row => row.Key)], rows[^1].RowId.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return new KeyPage([.. rows.Select(row => row.Key)], null);
+    }
+
+    /// <summary>A LIKE pattern matching the keys that start with <paramref name="prefix"/> (backslash is Postgres's default escape).</summary>
+    private static string LikePrefix(string prefix) =>
+        prefix.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "%";
+
     public async Task<string> SetAsync(SetRequest request, CancellationToken cancellationToken)
     {
         var write = Plan(request);

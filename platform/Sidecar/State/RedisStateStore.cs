@@ -200,6 +200,39 @@ internal sealed class RedisStateStore : IStateStore
         }
     }
 
+    /// <summary>
+    /// contrib's <c>KeysLike</c>: the whole SCAN of the matching keys, sorted (ordinal), and the page at the offset the
+    /// token gives; the next page's offset is the token.
+    /// </summary>
+    public async Task<KeyPage> ListKeysAsync(string prefix, string? continuationToken, uint? pageSize, CancellationToken cancellationToken)
+    {
+        var start = 0;
+        if (!string.IsNullOrEmpty(continuationToken) && !int.TryParse(continuationToken, NumberStyles.None, CultureInfo.InvariantCulture, out start))
+        {
+            throw new StateRequestException($"invalid continue token: '{continuationToken}' is not an offset");
+        }
+
+        var keys = new List<string>();
+        var cursor = "0";
+        do
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var reply = (RedisResult[])(await Database.ExecuteAsync("SCAN", cursor, "MATCH", GlobPrefix(prefix), "COUNT", 1000))!;
+            cursor = (string)reply[0]!;
+            keys.AddRange(((RedisResult[])reply[1]!).Select(key => (string)key!));
+        }
+        while (cursor != "0");
+
+        keys.Sort(StringComparer.Ordinal);
+        start = Math.Min(start, keys.Count);
+        var end = pageSize is > 0 ? (int)Math.Min(keys.Count, start + (long)pageSize.Value) : keys.Count;
+        return new KeyPage(keys.GetRange(start, end - start), end < keys.Count ? end.ToString(CultureInfo.InvariantCulture) : null);
+    }
+
+    /// <summary>A glob matching the keys that start with <paramref name="prefix"/>, its glob characters escaped.</summary>
+    private static string GlobPrefix(string prefix) =>
+        string.Concat(prefix.Select(character => character is '*' or '?' or '[' or ']' or '\\' ? $"\\{character}" : character.ToString())) + "*";
+
     public async ValueTask DisposeAsync()
     {
         if (_redis is not null)

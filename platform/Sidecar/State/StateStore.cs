@@ -63,7 +63,17 @@ internal interface IStateStore : IAsyncDisposable
 
     /// <summary>Runs the operations as one transaction (all or nothing where the store can).</summary>
     Task MultiAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A page of the keys that start with <paramref name="prefix"/> (contrib's <c>KeysLike</c>, which daprd lists
+    /// workflow instances with), in the store's order; all of them without a page size. The continuation token is the
+    /// store's own: an invalid one is a <see cref="StateRequestException"/>.
+    /// </summary>
+    Task<KeyPage> ListKeysAsync(string prefix, string? continuationToken, uint? pageSize, CancellationToken cancellationToken);
 }
+
+/// <summary>A page of keys, and the token that reads the next page (null after the last).</summary>
+internal sealed record KeyPage(IReadOnlyList<string> Keys, string? ContinuationToken);
 
 /// <summary>A store that reads many keys in one round trip; for others the bulk get reads them one by one, in parallel.</summary>
 internal interface IBulkStateStore

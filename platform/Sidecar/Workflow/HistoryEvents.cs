@@ -45,9 +45,9 @@ internal static class HistoryEvents
         return historyEvent;
     }
 
-    public static HistoryEvent ExecutionCompleted(DateTimeOffset at, OrchestrationStatus status, string? result, TaskFailureDetails? failure)
+    public static HistoryEvent ExecutionCompleted(DateTimeOffset at, OrchestrationStatus status, string? result, TaskFailureDetails? failure, int eventId = -1)
     {
-        var historyEvent = New(at);
+        var historyEvent = New(at, eventId);
         historyEvent.ExecutionCompleted = new ExecutionCompletedEvent { WorkflowStatus = status, Result = result, FailureDetails = failure };
         return historyEvent;
     }

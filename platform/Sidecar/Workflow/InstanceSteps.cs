@@ -8,7 +8,7 @@ internal enum WorkflowErrorKind
 {
     NotConfigured,
     NotFound,
-    ActiveExists,
+    AlreadyExists,
     InvalidArgument,
     NotTerminal,
     StaleCompletion,
@@ -159,7 +159,7 @@ internal static class InstanceSteps
         }
 
         var trace = record.TraceContext is { } bytes ? TraceContext.Parser.ParseFrom(bytes) : null;
-        CompleteWorkflowAction? completion = null;
+        WorkflowAction? completion = null;
         foreach (var action in response.Actions)
         {
             switch (action.WorkflowActionTypeCase)
@@ -181,18 +181,20 @@ internal static class InstanceSteps
                     Send(record, terminate.InstanceId, OutboxKind.Terminate, Terminated(at, terminate.Reason, terminate.Recurse));
                     break;
                 case WorkflowAction.WorkflowActionTypeOneofCase.CompleteWorkflow:
-                    completion = action.CompleteWorkflow;
+                    completion = action;
                     break;
             }
         }
 
-        if (completion?.WorkflowStatus == OrchestrationStatus.ContinuedAsNew)
+        if (completion?.CompleteWorkflow.WorkflowStatus == OrchestrationStatus.ContinuedAsNew)
         {
-            ContinueAsNew(record, completion, trace, at);
+            ContinueAsNew(record, completion.CompleteWorkflow, trace, at);
         }
         else if (completion is not null)
         {
-            Finish(record, completion.WorkflowStatus, completion.Result, completion.FailureDetails, at);
+            var complete = completion.CompleteWorkflow;
+            // As durable task's backend, the ExecutionCompleted event carries the action's id.
+            Finish(record, complete.WorkflowStatus, complete.Result, complete.FailureDetails, at, completion.Id);
         }
 
         return true;
@@ -330,6 +332,49 @@ internal static class InstanceSteps
 
     private static IEnumerable<string> RunningChildren(InstanceRecord record) => Children(record, runningOnly: true);
 
+    /// <summary>
+    /// The work an action's history event stands for, given to the record: the activity to run for a TaskScheduled, the
+    /// firing of a TimerCreated, the start of the child of a ChildWorkflowInstanceCreated. Each action does it once; a
+    /// rerun does it again for the events it takes over.
+    /// </summary>
+    public static void AddWork(InstanceRecord record, HistoryEvent historyEvent, DateTimeOffset at)
+    {
+        switch (historyEvent.EventTypeCase)
+        {
+            case HistoryEvent.EventTypeOneofCase.TaskScheduled:
+                var scheduled = historyEvent.TaskScheduled;
+                var request = new ActivityRequest
+                {
+                    Name = scheduled.Name,
+                    Version = scheduled.Version,
+                    Input = scheduled.Input,
+                    WorkflowInstance = new WorkflowInstance { InstanceId = record.InstanceId, ExecutionId = record.ExecutionId },
+                    TaskId = historyEvent.EventId,
+                    ParentTraceContext = scheduled.ParentTraceContext,
+                    TaskExecutionId = scheduled.TaskExecutionId,
+                };
+                record.Activities.Add(new ActivityTask(historyEvent.EventId, request.ToByteArray(), null));
+                break;
+            case HistoryEvent.EventTypeOneofCase.TimerCreated when !historyEvent.TimerCreated.FireAt.Equals(HistoryEvents.IndefiniteFireAt):
+                var fireAt = historyEvent.TimerCreated.FireAt;
+                var fired = HistoryEvents.New(fireAt.ToDateTimeOffset());
+                fired.TimerFired = new TimerFiredEvent { FireAt = fireAt, TimerId = historyEvent.EventId };
+                record.Inbox.Add(new InboxEntry(fired.ToByteArray(), ToMilliseconds(fireAt)));
+                break;
+            case HistoryEvent.EventTypeOneofCase.ChildWorkflowInstanceCreated:
+                var child = historyEvent.ChildWorkflowInstanceCreated;
+                var parent = new ParentInstanceInfo
+                {
+                    TaskScheduledId = historyEvent.EventId,
+                    Name = record.Name,
+                    WorkflowInstance = new WorkflowInstance { InstanceId = record.InstanceId, ExecutionId = record.ExecutionId },
+                };
+                var started = HistoryEvents.ExecutionStarted(at, child.InstanceId, Guid.NewGuid().ToString("N"), child.Name, child.Input, parent, child.ParentTraceContext, null);
+                Send(record, child.InstanceId, OutboxKind.Start, started);
+                break;
+        }
+    }
+
     private static void ScheduleActivity(InstanceRecord record, int id, ScheduleTaskAction action, TraceContext? trace, DateTimeOffset at)
     {
         var scheduled = HistoryEvents.New(at, id);
@@ -342,17 +387,7 @@ internal static class InstanceSteps
             ParentTraceContext = trace,
         };
         record.History.Add(scheduled.ToByteArray());
-        var request = new ActivityRequest
-        {
-            Name = action.Name,
-            Version = action.Version,
-            Input = action.Input,
-            WorkflowInstance = new WorkflowInstance { InstanceId = record.InstanceId, ExecutionId = record.ExecutionId },
-            TaskId = id,
-            ParentTraceContext = trace,
-            TaskExecutionId = action.TaskExecutionId,
-        };
-        record.Activities.Add(new ActivityTask(id, request.ToByteArray(), null));
+        AddWork(record, scheduled, at);
     }
 
     private static void SendEvent(InstanceRecord record, int id, SendEventAction action, DateTimeOffset at)
@@ -384,14 +419,7 @@ internal static class InstanceSteps
         }
 
         record.History.Add(created.ToByteArray());
-        if (action.FireAt.Equals(HistoryEvents.IndefiniteFireAt))
-        {
-            return;
-        }
-
-        var fired = HistoryEvents.New(action.FireAt.ToDateTimeOffset());
-        fired.TimerFired = new TimerFiredEvent { FireAt = action.FireAt, TimerId = id };
-        record.Inbox.Add(new InboxEntry(fired.ToByteArray(), ToMilliseconds(action.FireAt)));
+        AddWork(record, created, at);
     }
 
     private static void CreateChild(InstanceRecord record, int id, CreateChildWorkflowAction action, TraceContext? trace, DateTimeOffset at)
@@ -406,14 +434,7 @@ internal static class InstanceSteps
             ParentTraceContext = trace,
         };
         record.History.Add(created.ToByteArray());
-        var parent = new ParentInstanceInfo
-        {
-            TaskScheduledId = id,
-            Name = record.Name,
-            WorkflowInstance = new WorkflowInstance { InstanceId = record.InstanceId, ExecutionId = record.ExecutionId },
-        };
-        var started = HistoryEvents.ExecutionStarted(at, action.InstanceId, Guid.NewGuid().ToString("N"), action.Name, action.Input, parent, trace, null);
-        Send(record, action.InstanceId, OutboxKind.Start, started);
+        AddWork(record, created, at);
     }
 
     /// <summary>
@@ -439,10 +460,10 @@ internal static class InstanceSteps
         record.Status = OrchestrationStatus.Running;
     }
 
-    private static void Finish(InstanceRecord record, OrchestrationStatus status, string? output, TaskFailureDetails? failure, DateTimeOffset at)
+    private static void Finish(InstanceRecord record, OrchestrationStatus status, string? output, TaskFailureDetails? failure, DateTimeOffset at, int eventId = -1)
     {
         var now = at.ToUnixTimeMilliseconds();
-        record.History.Add(HistoryEvents.ExecutionCompleted(at, status, output, failure).ToByteArray());
+        record.History.Add(HistoryEvents.ExecutionCompleted(at, status, output, failure, eventId).ToByteArray());
         record.Status = status;
         record.Output = output;
         record.FailureDetails = failure?.ToByteArray();

@@ -43,15 +43,31 @@ internal sealed class TaskHubService(WorkflowBackend backend, IHostApplicationLi
         return new ResumeResponse();
     });
 
+    /// <summary>A purge by instance id, or by filter (<see cref="WorkflowBackend.PurgeAsync(PurgeInstanceFilter, bool, CancellationToken)"/>): the count of instances deleted, children included.</summary>
     public Task<PurgeInstancesResponse> PurgeInstancesAsync(PurgeInstancesRequest request, ServerCallContext context) => Run(async () =>
     {
-        if (request.RequestCase != PurgeInstancesRequest.RequestOneofCase.InstanceId)
+        var purged = request.RequestCase switch
         {
-            throw new WorkflowException(WorkflowErrorKind.InvalidArgument, "purging by filter is not supported: give an instance id");
+            PurgeInstancesRequest.RequestOneofCase.InstanceId => await backend.PurgeAsync(request.InstanceId, request.Recursive, context.CancellationToken),
+            PurgeInstancesRequest.RequestOneofCase.PurgeInstanceFilter => await backend.PurgeAsync(request.PurgeInstanceFilter, request.Recursive, context.CancellationToken),
+            _ => throw new WorkflowException(WorkflowErrorKind.InvalidArgument, "give an instance id or a purge instance filter"),
+        };
+        return new PurgeInstancesResponse { DeletedInstanceCount = purged, IsComplete = true };
+    });
+
+    public Task<RerunWorkflowFromEventResponse> RerunWorkflowFromEventAsync(RerunWorkflowFromEventRequest request, ServerCallContext context) => Run(async () =>
+        new RerunWorkflowFromEventResponse { NewInstanceID = await backend.RerunAsync(request, context.CancellationToken) });
+
+    public Task<ListInstanceIDsResponse> ListInstanceIDsAsync(ListInstanceIDsRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var page = await backend.ListAsync(request.HasContinuationToken ? request.ContinuationToken : null, request.HasPageSize ? request.PageSize : null, context.CancellationToken);
+        var response = new ListInstanceIDsResponse { InstanceIds = { page.Keys } };
+        if (page.ContinuationToken is { } continuationToken)
+        {
+            response.ContinuationToken = continuationToken;
         }
 
-        var purged = await backend.PurgeAsync(request.InstanceId, request.Recursive, context.CancellationToken);
-        return new PurgeInstancesResponse { DeletedInstanceCount = purged, IsComplete = true };
+        return response;
     });
 
     public Task<CompleteTaskResponse> CompleteActivityTaskAsync(ActivityResponse response, ServerCallContext context) => Run(async () =>
@@ -159,7 +175,7 @@ internal sealed class TaskHubService(WorkflowBackend backend, IHostApplicationLi
         WorkflowErrorKind.NotConfigured or WorkflowErrorKind.NotTerminal => StatusCode.FailedPrecondition,
         WorkflowErrorKind.NotFound or WorkflowErrorKind.StaleCompletion => StatusCode.NotFound,
         WorkflowErrorKind.InvalidArgument => StatusCode.InvalidArgument,
-        // daprd returns the workflow actor's plain error, which gRPC reports as Unknown.
+        WorkflowErrorKind.AlreadyExists => StatusCode.AlreadyExists,
         _ => StatusCode.Unknown,
     };
 }

@@ -9,8 +9,7 @@ namespace CloudScale.Sidecar.Workflow;
 
 /// <summary>
 /// Binds durable task's <c>TaskHubSidecarService</c> from the descriptor in Dapr.Workflow.Grpc (<see cref="GrpcMethods"/>):
-/// every method the Dapr.Workflow 1.19 worker and client call but <c>RerunWorkflowFromEvent</c> and <c>ListInstanceIDs</c>,
-/// which answer Unimplemented.
+/// every method the Dapr.Workflow 1.19 worker and client call.
 /// </summary>
 internal sealed class TaskHubServiceBinder : IServiceMethodProvider<TaskHubService>
 {
@@ -30,6 +29,9 @@ internal sealed class TaskHubServiceBinder : IServiceMethodProvider<TaskHubServi
         Unary<WorkflowResponse, CompleteTaskResponse>(context, "CompleteOrchestratorTask", (service, request, call) => service.CompleteWorkflowTaskAsync(request, call));
         Unary<WorkflowResponse, CompleteTaskResponse>(context, "CompleteWorkflowTask", (service, request, call) => service.CompleteWorkflowTaskAsync(request, call));
         Unary<GetInstanceHistoryRequest, GetInstanceHistoryResponse>(context, "GetInstanceHistory", (service, request, call) => service.GetInstanceHistoryAsync(request, call));
+        Unary<RerunWorkflowFromEventRequest, RerunWorkflowFromEventResponse>(
+            context, "RerunWorkflowFromEvent", (service, request, call) => service.RerunWorkflowFromEventAsync(request, call));
+        Unary<ListInstanceIDsRequest, ListInstanceIDsResponse>(context, "ListInstanceIDs", (service, request, call) => service.ListInstanceIDsAsync(request, call));
         context.AddServerStreamingMethod(
             GrpcMethods.Create<GetWorkItemsRequest, WorkItem>(TaskHubSidecarService.Descriptor, "GetWorkItems", MethodType.ServerStreaming),
             [],

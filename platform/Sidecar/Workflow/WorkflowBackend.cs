@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
+using CloudScale.Sidecar.State;
 using CloudScale.Sidecar.Telemetry;
 using Dapr.DurableTask.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -33,6 +34,9 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     /// <summary>daprd's <c>ErrActorRuntimeNotFound</c>, the answer to a workflow call when no state store is marked for actors.</summary>
     public const string NotConfiguredMessage =
         "the state store is not configured to use the actor runtime. Have you set the - name: actorStateStore value: \"true\" in your state store component file?";
+
+    /// <summary>How many instances a purge by filter reads at a time.</summary>
+    private const uint PurgePageSize = 100;
 
     private static readonly TimeSpan MissingGrace = TimeSpan.FromSeconds(30);
 
@@ -69,23 +73,76 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         var instanceId = string.IsNullOrEmpty(request.InstanceId) ? Guid.NewGuid().ToString("N") : request.InstanceId;
         using var span = SidecarTelemetry.Source.StartActivity($"create_orchestration||{request.Name}", ActivityKind.Server, ParentContext(request.ParentTraceContext));
         var trace = span is null ? request.ParentTraceContext : new TraceContext { TraceParent = span.Id, TraceState = span.TraceStateString };
-        await Store.AddToIndexAsync(instanceId, cancellationToken);
         var now = Now;
         var started = HistoryEvents.ExecutionStarted(
             InstanceSteps.FromMilliseconds(now), instanceId, request.ExecutionId ?? Guid.NewGuid().ToString("N"), request.Name, request.Input, null, trace, request.ScheduledStartTimestamp);
         var visibleAt = request.ScheduledStartTimestamp is { } start ? Math.Max(now, InstanceSteps.ToMilliseconds(start)) : now;
+        await CreateAsync(instanceId, now, existing =>
+            // As daprd: an instance id is reused only once its instance has ended.
+            existing is { IsTerminal: false }
+                ? throw new WorkflowException(WorkflowErrorKind.AlreadyExists, ActiveExistsMessage(instanceId))
+                : InstanceSteps.Create(instanceId, started, visibleAt, now, null),
+            cancellationToken);
+        return instanceId;
+    }
+
+    /// <summary>
+    /// daprd's rerun of an ended instance from one of its events (<see cref="InstanceRerun"/>) as a new instance, under
+    /// the id asked for or a new one; an id that has a record, even of an ended instance, is refused.
+    /// </summary>
+    public async Task<string> RerunAsync(RerunWorkflowFromEventRequest request, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.SourceInstanceID))
+        {
+            throw new WorkflowException(WorkflowErrorKind.InvalidArgument, "rerun workflow source instance ID is required");
+        }
+
+        var instanceId = request.HasNewInstanceID ? request.NewInstanceID : Guid.NewGuid().ToString();
+        if (instanceId == request.SourceInstanceID)
+        {
+            throw new WorkflowException(WorkflowErrorKind.InvalidArgument, "rerun workflow instance ID must be different from the original instance ID");
+        }
+
+        var source = await Store.ReadAsync(request.SourceInstanceID, cancellationToken)
+            ?? throw new WorkflowException(WorkflowErrorKind.NotFound, $"workflow instance does not exist with ID '{request.SourceInstanceID}'");
+        var now = Now;
+        // A first fork refuses a bad event before anything is written (daprd, too, forks before it looks at the new id);
+        // each attempt of the write forks afresh, as the write claims work in the record it writes.
+        _ = InstanceRerun.Fork(source, instanceId, request, now);
+        await CreateAsync(instanceId, now, existing =>
+            existing is null
+                ? InstanceRerun.Fork(source, instanceId, request, now)
+                : throw new WorkflowException(WorkflowErrorKind.AlreadyExists, $"workflow '{instanceId}' has already been created"),
+            cancellationToken);
+        return instanceId;
+    }
+
+    /// <summary>A page of the ids of every instance in the store, ended ones included, as the store lists its keys.</summary>
+    public async Task<KeyPage> ListAsync(string? continuationToken, uint? pageSize, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Store.ListInstancesAsync(continuationToken, pageSize, cancellationToken);
+        }
+        catch (StateRequestException exception)
+        {
+            throw new WorkflowException(WorkflowErrorKind.InvalidArgument, exception.Message);
+        }
+    }
+
+    /// <summary>
+    /// Writes a new instance record (the index first, then the record: create-only, or over the ended instance
+    /// <paramref name="create"/> accepts to replace) and hands out the work it makes due.
+    /// </summary>
+    private async Task CreateAsync(string instanceId, long now, Func<InstanceRecord?, InstanceRecord> create, CancellationToken cancellationToken)
+    {
+        await Store.AddToIndexAsync(instanceId, cancellationToken);
         var replaced = false;
         InstanceRecord? created = null;
         var claimed = await Store.UpdateAsync(instanceId, existing =>
         {
-            // As daprd: an instance id is reused only once its instance has ended.
-            if (existing is { IsTerminal: false })
-            {
-                throw new WorkflowException(WorkflowErrorKind.ActiveExists, $"an active workflow with ID '{instanceId}' already exists");
-            }
-
+            created = create(existing);
             replaced = existing is not null;
-            created = InstanceSteps.Create(instanceId, started, visibleAt, now, null);
             return new Step<ClaimedWork>(ClaimWithin(created, now), StepWrite.Save, created);
         }, cancellationToken);
         if (replaced)
@@ -95,8 +152,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         }
 
         Hand(instanceId, claimed);
-        Changed(instanceId, created, visibleAt, dispatchNow: false);
-        return instanceId;
+        AfterStep(instanceId, created!);
     }
 
     public async Task<InstanceRecord> GetAsync(string instanceId, CancellationToken cancellationToken) =>
@@ -159,6 +215,44 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         foreach (var child in children)
         {
             purged += await PurgeAsync(child, recursive, cancellationToken);
+        }
+
+        return purged;
+    }
+
+    /// <summary>
+    /// Purges the ended instances a filter selects (created from <c>createdTimeFrom</c> to <c>createdTimeTo</c>, both
+    /// included, in one of the statuses, any when none is given), each as a purge by id; instances that have not ended are
+    /// left alone. Every page is read before the first purge, so purging does not move the listing under it.
+    /// </summary>
+    public async Task<int> PurgeAsync(PurgeInstanceFilter filter, bool recursive, CancellationToken cancellationToken)
+    {
+        var from = filter.CreatedTimeFrom is { } fromTime ? InstanceSteps.ToMilliseconds(fromTime) : long.MinValue;
+        var to = filter.CreatedTimeTo is { } toTime ? InstanceSteps.ToMilliseconds(toTime) : long.MaxValue;
+        var statuses = filter.RuntimeStatus.ToHashSet();
+        var selected = new List<string>();
+        string? continuationToken = null;
+        do
+        {
+            var page = await ListAsync(continuationToken, PurgePageSize, cancellationToken);
+            selected.AddRange((await Store.ReadManyAsync(page.Keys, cancellationToken))
+                .Where(record => record.IsTerminal && record.CreatedAt >= from && record.CreatedAt <= to && (statuses.Count == 0 || statuses.Contains(record.Status)))
+                .Select(record => record.InstanceId));
+            continuationToken = page.ContinuationToken;
+        }
+        while (continuationToken is not null);
+
+        var purged = 0;
+        foreach (var instanceId in selected)
+        {
+            try
+            {
+                purged += await PurgeAsync(instanceId, recursive, cancellationToken);
+            }
+            catch (WorkflowException exception) when (exception.Kind == WorkflowErrorKind.NotTerminal)
+            {
+                // Started again since it was read: no longer selected.
+            }
         }
 
         return purged;
@@ -322,9 +416,18 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         {
             case OutboxKind.Start:
                 await Store.AddToIndexAsync(message.Target, cancellationToken);
-                await Store.UpdateAsync(message.Target, existing => existing is null || (existing.IsTerminal && !existing.ReceivedMessages.Contains(message.Id))
-                    ? new Step<bool>(true, StepWrite.Save, InstanceSteps.Create(message.Target, historyEvent, now, now, message.Id))
-                    : new Step<bool>(false, StepWrite.None), cancellationToken);
+                var occupied = await Store.UpdateAsync(message.Target, existing => existing switch
+                {
+                    // This very message created it (a delivery again after a crash): nothing to do.
+                    _ when existing?.ReceivedMessages.Contains(message.Id) == true => new Step<bool>(false, StepWrite.None),
+                    null or { IsTerminal: true } => new Step<bool>(false, StepWrite.Save, InstanceSteps.Create(message.Target, historyEvent, now, now, message.Id)),
+                    _ => new Step<bool>(true, StepWrite.None),
+                }, cancellationToken);
+                if (occupied)
+                {
+                    await FailChildCreationAsync(message, historyEvent.ExecutionStarted.ParentInstance, now, cancellationToken);
+                }
+
                 break;
             case OutboxKind.Event:
                 await Store.UpdateAsync(message.Target, record =>
@@ -341,6 +444,27 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
 
         Changed(message.Target, null, now, dispatchNow: true);
     }
+
+    /// <summary>
+    /// The child's instance id belongs to an instance that has not ended: as daprd (1.18 on), the parent's child task
+    /// fails with <c>WorkflowInstanceAlreadyExists</c> rather than waiting for a child that will never report.
+    /// </summary>
+    private async Task FailChildCreationAsync(OutboxMessage message, ParentInstanceInfo parent, long now, CancellationToken cancellationToken)
+    {
+        var failed = HistoryEvents.ChildResult(
+            InstanceSteps.FromMilliseconds(now),
+            parent.TaskScheduledId,
+            OrchestrationStatus.Failed,
+            null,
+            new TaskFailureDetails { ErrorType = "WorkflowInstanceAlreadyExists", ErrorMessage = ActiveExistsMessage(message.Target) });
+        var parentId = parent.WorkflowInstance.InstanceId;
+        await Store.UpdateAsync(parentId, record =>
+            record is not null && InstanceSteps.RaiseEvent(record, failed, now, message.Id) ? new Step<bool>(true, StepWrite.Save) : new Step<bool>(false, StepWrite.None),
+            cancellationToken);
+        Changed(parentId, null, now, dispatchNow: true);
+    }
+
+    private static string ActiveExistsMessage(string instanceId) => $"an active workflow with ID '{instanceId}' already exists";
 
     /// <summary>
     /// Runs a step on an existing instance. Steps on one instance that meet in time here (the results of a fan-out's

@@ -135,6 +135,14 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
         }
     }
 
+    /// <summary>A page of the ids of the instances that have a record, as daprd lists them: the store's keys under the instance key prefix.</summary>
+    public async Task<KeyPage> ListInstancesAsync(string? continuationToken, uint? pageSize, CancellationToken cancellationToken)
+    {
+        var prefix = InstanceKey("");
+        var page = await store.ListKeysAsync(prefix, continuationToken, pageSize, cancellationToken);
+        return page with { Keys = [.. page.Keys.Select(key => key[prefix.Length..])] };
+    }
+
     public async Task<IReadOnlyList<string>> ReadIndexAsync(CancellationToken cancellationToken)
     {
         var keys = Enumerable.Range(0, IndexPartitions).Select(IndexKey).ToList();
