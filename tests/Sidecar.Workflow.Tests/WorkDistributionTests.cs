@@ -77,11 +77,41 @@ public sealed class WorkDistributionTests(TestServers servers)
     }
 
     [Fact]
-    public async Task A_work_item_whose_lease_expired_is_handed_out_again_and_the_late_completion_is_refused()
+    public async Task An_activity_that_outlasts_its_lease_stays_with_its_worker_while_the_worker_is_connected()
     {
-        await using var sidecar = await StartSidecarAsync($"lease-{Suffix()}");
-        using var channel = GrpcChannel.ForAddress(sidecar.GrpcEndpoint);
-        var client = new TaskHubSidecarService.TaskHubSidecarServiceClient(channel);
+        var database = await servers.CreateDatabaseAsync();
+        await using var sidecar = await StartSidecarAsync($"renew-{Suffix()}", WorkflowStores.Postgres(database));
+        await using var first = await WorkerHost.StartAsync(sidecar, "first");
+        await using var second = await WorkerHost.StartAsync(sidecar, "second");
+        var id = await first.Client.ScheduleNewWorkflowAsync("Hanging", $"renew-{Suffix()}", "", null, Token);
+        await Poll.UntilAsync(() => TestWorkflows.Attempts.GetValueOrDefault(id) == 1, Deadline);
+        var claimed = await ActivityLeaseAsync(database, id);
+
+        // Held past three leases of 2 s: unrenewed, it would have gone to a worker again after the first.
+        var renewed = await Poll.UntilAsync(
+            () => ActivityLeaseAsync(database, id),
+            lease => lease.ExpiresAt - claimed.ExpiresAt >= 6000 || lease.Token != claimed.Token,
+            Deadline);
+        Assert.Equal(claimed.Token, renewed.Token);
+        Assert.Equal(1, TestWorkflows.Attempts[id]);
+        TestWorkflows.Gates[id].TrySetResult();
+
+        var holder = Assert.Single(TestWorkflows.WorkersByInstance[id]);
+        Assert.Equal($"{holder} finished attempt 1", (await first.Client.CompletionAsync(id)).ReadOutputAs<string>());
+        Assert.Equal(1, TestWorkflows.Attempts[id]);
+    }
+
+    [Fact]
+    public async Task A_work_item_whose_sidecar_froze_past_its_lease_is_handed_out_again_and_the_late_completion_is_refused()
+    {
+        var appId = $"lease-{Suffix()}";
+        var store = WorkflowStores.Redis((await servers.RedisAsync()).ConnectionString);
+        await using var frozen = await StartSidecarAsync(appId, store);
+        await using var other = await StartSidecarAsync(appId, store);
+        using var frozenChannel = GrpcChannel.ForAddress(frozen.GrpcEndpoint);
+        using var otherChannel = GrpcChannel.ForAddress(other.GrpcEndpoint);
+        var client = new TaskHubSidecarService.TaskHubSidecarServiceClient(frozenChannel);
+        var otherClient = new TaskHubSidecarService.TaskHubSidecarServiceClient(otherChannel);
         using var stream = client.GetWorkItems(new GetWorkItemsRequest(), cancellationToken: Token);
         var id = $"lease-{Suffix()}";
         await client.StartInstanceAsync(new CreateInstanceRequest { InstanceId = id, Name = "ByHand", Input = "\"in\"" }, cancellationToken: Token);
@@ -97,7 +127,12 @@ public sealed class WorkDistributionTests(TestServers servers)
             Actions = { new WorkflowAction { Id = 0, ScheduleTask = new ScheduleTaskAction { Name = "Step", Input = "1" } } },
         }, cancellationToken: Token);
         var given = await NextAsync(stream);
-        var givenAgain = await NextAsync(stream);
+
+        // A frozen sidecar renews nothing: once the lease runs out, the other sidecar hands the item to its own worker.
+        await SignalAsync(frozen.ProcessId, "STOP");
+        using var otherStream = otherClient.GetWorkItems(new GetWorkItemsRequest(), cancellationToken: Token);
+        var givenAgain = await NextAsync(otherStream);
+        await SignalAsync(frozen.ProcessId, "CONT");
 
         Assert.Equal("Step", given.ActivityRequest.Name);
         Assert.Equal(0, given.ActivityRequest.TaskId);
@@ -106,15 +141,15 @@ public sealed class WorkDistributionTests(TestServers servers)
         var late = await Assert.ThrowsAsync<RpcException>(async () => await client.CompleteActivityTaskAsync(
             new ActivityResponse { InstanceId = id, TaskId = 0, Result = "\"late\"", CompletionToken = given.CompletionToken }, cancellationToken: Token));
         Assert.Equal(StatusCode.NotFound, late.StatusCode);
-        await client.CompleteActivityTaskAsync(
+        await otherClient.CompleteActivityTaskAsync(
             new ActivityResponse { InstanceId = id, TaskId = 0, Result = "\"done\"", CompletionToken = givenAgain.CompletionToken }, cancellationToken: Token);
 
-        var resumed = await NextAsync(stream);
+        var resumed = await NextAsync(otherStream);
         Assert.Contains(resumed.WorkflowRequest.PastEvents, e => e.TaskScheduled?.Name == "Step" && e.EventId == 0);
         var completed = Assert.Single(resumed.WorkflowRequest.NewEvents, e => e.TaskCompleted is not null).TaskCompleted;
         Assert.Equal(0, completed.TaskScheduledId);
         Assert.Equal("\"done\"", completed.Result);
-        await client.CompleteWorkflowTaskAsync(new WorkflowResponse
+        await otherClient.CompleteWorkflowTaskAsync(new WorkflowResponse
         {
             InstanceId = id,
             CompletionToken = resumed.CompletionToken,
@@ -125,12 +160,30 @@ public sealed class WorkDistributionTests(TestServers servers)
         Assert.Equal("\"done\"", state.WorkflowState.Output);
     }
 
+    private static async Task SignalAsync(int processId, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(Token);
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     private async Task<DaprSidecar> StartSidecarAsync(string appId, string? store = null) =>
         await DaprSidecar.StartAsync(new SidecarSettings(appId, SidecarResources.Folder(("workflowstore.yaml", store ?? WorkflowStores.Redis((await servers.RedisAsync()).ConnectionString))))
         {
             // Short leases, so that redelivery after one is seen within the test.
             Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["CLOUDSCALE_WORKFLOW_LEASE"] = "2s" },
         });
+
+    /// <summary>The lease on the instance's one scheduled activity, as the sidecar wrote it in the store.</summary>
+    private static async Task<(string Token, long ExpiresAt)> ActivityLeaseAsync(string database, string instanceId)
+    {
+        var lease = await Sql.ScalarAsync<string>(
+            database,
+            "SELECT concat_ws(' ', v #>> '{activities,0,lease,token}', v #>> '{activities,0,lease,expiresAt}') FROM (SELECT convert_from(value, 'UTF8')::jsonb AS v FROM state WHERE key LIKE '%||workflow||' || @id) AS record",
+            ("id", instanceId));
+        // No activity left (it was completed) reads as no lease.
+        return lease.Split(' ') is [var token, var expiresAt] ? (token, long.Parse(expiresAt, System.Globalization.CultureInfo.InvariantCulture)) : ("", 0);
+    }
 
     private static async Task<WorkItem> NextAsync(AsyncServerStreamingCall<WorkItem> stream)
     {

@@ -24,10 +24,13 @@ internal sealed class WorkflowException(WorkflowErrorKind kind, string message) 
     public static WorkflowException NotFound(string instanceId) => new(WorkflowErrorKind.NotFound, $"no such instance exists: {instanceId}") { InstanceId = instanceId };
 }
 
-/// <summary>Work claimed in one write: at most one orchestration work item and any number of activity work items.</summary>
-internal sealed record ClaimedWork(IReadOnlyList<WorkItem> Items)
+/// <summary>
+/// Work claimed in one write: at most one orchestration work item and any number of activity work items, all under leases
+/// taken at <paramref name="ClaimedAt"/> that expire at <paramref name="ExpiresAt"/>.
+/// </summary>
+internal sealed record ClaimedWork(IReadOnlyList<WorkItem> Items, long ClaimedAt, long ExpiresAt)
 {
-    public static ClaimedWork None { get; } = new([]);
+    public static ClaimedWork None { get; } = new([], 0, 0);
 }
 
 /// <summary>
@@ -113,7 +116,38 @@ internal static class InstanceSteps
             record.LastUpdatedAt = Math.Max(record.LastUpdatedAt, now);
         }
 
-        return new ClaimedWork(items);
+        return new ClaimedWork(items, now, expiresAt);
+    }
+
+    /// <summary>
+    /// Extends to <paramref name="expiresAt"/> the leases of <paramref name="tokens"/> that are still the leases of their
+    /// work items, and returns those; a token that is not (its item was completed, handed out again, or the instance ended)
+    /// is left out, so its holder's completion stays refused.
+    /// </summary>
+    public static IReadOnlyList<string> Renew(InstanceRecord record, IReadOnlySet<string> tokens, long expiresAt)
+    {
+        var renewed = new List<string>();
+        if (record.IsTerminal)
+        {
+            return renewed;
+        }
+
+        if (record.Lease is { } lease && tokens.Contains(lease.Token))
+        {
+            record.Lease = lease with { ExpiresAt = expiresAt };
+            renewed.Add(lease.Token);
+        }
+
+        for (var index = 0; index < record.Activities.Count; index++)
+        {
+            if (record.Activities[index].Lease is { } activityLease && tokens.Contains(activityLease.Token))
+            {
+                record.Activities[index] = record.Activities[index] with { Lease = activityLease with { ExpiresAt = expiresAt } };
+                renewed.Add(activityLease.Token);
+            }
+        }
+
+        return renewed;
     }
 
     /// <summary>Gives up a lease early (its worker went away), so the work item can be handed out again at once.</summary>

@@ -19,9 +19,12 @@ internal sealed class WorkerStream
 {
     public Channel<WorkItem> Items { get; } = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
 
-    /// <summary>Completion token → instance id, for the work items this stream was given and has not completed.</summary>
-    public ConcurrentDictionary<string, string> Held { get; } = new(StringComparer.Ordinal);
+    /// <summary>Completion token → the work item this stream was given and has not completed.</summary>
+    public ConcurrentDictionary<string, HeldItem> Held { get; } = new(StringComparer.Ordinal);
 }
+
+/// <summary>A work item a worker holds: its instance, when it was claimed, and when its lease expires as last written.</summary>
+internal sealed record HeldItem(string InstanceId, long ClaimedAt, long ExpiresAt);
 
 /// <summary>
 /// The durable task backend: the instance operations of <c>TaskHubSidecarService</c> and the HTTP workflow API, and the
@@ -260,26 +263,26 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
 
     public async Task CompleteOrchestrationAsync(WorkflowResponse response, CancellationToken cancellationToken)
     {
-        ForgetHeld(response.CompletionToken);
-        (string Name, Lease? Lease, byte[]? Trace) turn = default;
+        var held = ForgetHeld(response.CompletionToken);
+        (string Name, byte[]? Trace) turn = default;
         await StepAsync(response.InstanceId, record =>
         {
-            turn = (record.Name, record.Lease, record.TraceContext);
+            turn = (record.Name, record.TraceContext);
             return InstanceSteps.CompleteOrchestration(record, response, Now);
         }, cancellationToken);
-        RecordSpan($"orchestration||{turn.Name}", response.InstanceId, turn.Lease, turn.Trace);
+        RecordSpan($"orchestration||{turn.Name}", response.InstanceId, held, turn.Trace);
     }
 
     public async Task CompleteActivityAsync(ActivityResponse response, CancellationToken cancellationToken)
     {
-        ForgetHeld(response.CompletionToken);
+        var held = ForgetHeld(response.CompletionToken);
         (ActivityTask? Task, byte[]? Trace) completed = default;
         await StepAsync(response.InstanceId, record =>
         {
             completed = (InstanceSteps.CompleteActivity(record, response, Now), record.TraceContext);
             return true;
         }, cancellationToken);
-        RecordSpan($"activity||{ActivityRequest.Parser.ParseFrom(completed.Task!.Request).Name}", response.InstanceId, completed.Task.Lease, completed.Trace);
+        RecordSpan($"activity||{ActivityRequest.Parser.ParseFrom(completed.Task!.Request).Name}", response.InstanceId, held, completed.Trace);
     }
 
     public WorkerStream Connect()
@@ -294,7 +297,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     {
         _streams.TryRemove(stream, out _);
         stream.Items.Writer.TryComplete();
-        foreach (var (token, instanceId) in stream.Held)
+        foreach (var (token, (instanceId, _, _)) in stream.Held)
         {
             try
             {
@@ -309,6 +312,48 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 LogReleaseFailed(logger, exception, instanceId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps the leases of the work items held by the workers connected here: a lease with half its time or less left is
+    /// extended by a whole lease, one write per instance. A long activity thus stays with its worker as long as the
+    /// worker's stream is open, while the items of a killed sidecar, which renews nothing, are handed out again when
+    /// their leases expire. Items whose lease is no longer theirs stop being renewed.
+    /// </summary>
+    public async Task RenewLeasesAsync(CancellationToken cancellationToken)
+    {
+        if (store is null)
+        {
+            return;
+        }
+
+        var now = Now;
+        var halfLease = (long)(timings.LeaseDuration.TotalMilliseconds / 2);
+        var due = _streams.Keys
+            .SelectMany(stream => stream.Held.Where(entry => entry.Value.ExpiresAt - now <= halfLease).Select(entry => (Stream: stream, Token: entry.Key, Item: entry.Value)))
+            .GroupBy(held => held.Item.InstanceId, StringComparer.Ordinal);
+        foreach (var instance in due)
+        {
+            var tokens = instance.Select(held => held.Token).ToHashSet(StringComparer.Ordinal);
+            var expiresAt = Now + (long)timings.LeaseDuration.TotalMilliseconds;
+            var renewed = await store.UpdateAsync(instance.Key, record =>
+            {
+                var kept = record is null ? [] : InstanceSteps.Renew(record, tokens, expiresAt);
+                return new Step<IReadOnlyList<string>>(kept, kept.Count > 0 ? StepWrite.Save : StepWrite.None);
+            }, cancellationToken);
+            var kept = renewed.ToHashSet(StringComparer.Ordinal);
+            foreach (var (stream, token, item) in instance)
+            {
+                if (kept.Contains(token))
+                {
+                    stream.Held.TryUpdate(token, item with { ExpiresAt = expiresAt }, item);
+                }
+                else
+                {
+                    stream.Held.TryRemove(token, out _);
+                }
             }
         }
     }
@@ -539,7 +584,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
             }
 
             var stream = streams[(int)((uint)Interlocked.Increment(ref _nextStream) % streams.Length)];
-            stream.Held[item.CompletionToken] = instanceId;
+            stream.Held[item.CompletionToken] = new HeldItem(instanceId, claimed.ClaimedAt, claimed.ExpiresAt);
             stream.Items.Writer.TryWrite(item);
         }
     }
@@ -580,19 +625,24 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
             }
         });
 
-    private void ForgetHeld(string token)
+    private HeldItem? ForgetHeld(string token)
     {
         foreach (var stream in _streams.Keys)
         {
-            stream.Held.TryRemove(token, out _);
+            if (stream.Held.TryRemove(token, out var held))
+            {
+                return held;
+            }
         }
+
+        return null;
     }
 
     /// <summary>A span in the instance's trace for a work item, from its claim to its completion (as daprd's orchestration and activity spans).</summary>
-    private void RecordSpan(string name, string instanceId, Lease? lease, byte[]? trace)
+    private void RecordSpan(string name, string instanceId, HeldItem? held, byte[]? trace)
     {
         var parent = trace is null ? default : ParentContext(TraceContext.Parser.ParseFrom(trace));
-        var claimedAt = lease is null ? time.GetUtcNow() : InstanceSteps.FromMilliseconds(lease.ExpiresAt) - timings.LeaseDuration;
+        var claimedAt = held is null ? time.GetUtcNow() : InstanceSteps.FromMilliseconds(held.ClaimedAt);
         using var span = SidecarTelemetry.Source.StartActivity(name, ActivityKind.Internal, parent, startTime: claimedAt);
         span?.SetTag("dapr.workflow.instance_id", instanceId);
         span?.SetEndTime(time.GetUtcNow().UtcDateTime);
