@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using CloudScale.PaymentSimulator.Behaviour;
 using CloudScale.PaymentSimulator.Payments;
 
@@ -22,7 +23,13 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddSingleton<PaymentLedger>();
         builder.Services.AddSingleton<PaymentCallbacks>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PaymentCallbacks>());
-        builder.Services.AddHttpClient(PaymentCallbacks.HttpClientName);
+        // Redelivery (PaymentCallbacks) is this client's only retry layer: the default pipeline's retries would hold a
+        // decision back for seconds, and its circuit breaker would drop the decisions of every order behind a broken one.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the package's documented way; marked for evaluation.
+        builder.Services.AddHttpClient(PaymentCallbacks.HttpClientName, client => client.Timeout = PaymentCallbacks.AttemptTimeout)
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
