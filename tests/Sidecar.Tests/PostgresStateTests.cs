@@ -8,12 +8,15 @@ namespace CloudScale.Sidecar.Tests;
 /// <summary>A sidecar of app <c>orders</c> with <c>state.postgresql</c> v2 (store <c>pg</c>) on a database of its own.</summary>
 public sealed class PostgresStateFixture(TestServers servers) : SidecarFixture("orders")
 {
+    internal const string SidecarApplicationName = "cloudscale-sidecar";
+
     internal string ConnectionString { get; private set; } = "";
 
     private protected override async Task<(string File, string Yaml)[]> ResourcesAsync()
     {
         ConnectionString = await servers.CreateDatabaseAsync();
-        return [("statestore.yaml", SidecarResources.PostgresStateStore("pg", ConnectionString))];
+        // Named, so that a test can tell the sidecar's backends from its own.
+        return [("statestore.yaml", SidecarResources.PostgresStateStore("pg", $"{ConnectionString};Application Name={SidecarApplicationName}"))];
     }
 }
 
@@ -143,6 +146,24 @@ public sealed class PostgresStateTests(PostgresStateFixture fixture) : IClassFix
         using var response = await Client.GetAsync("/v1.0/state/pg/short", TestContext.Current.CancellationToken);
         var expires = DateTimeOffset.Parse(response.Headers.GetValues("metadata.ttlExpireTime").Single(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(expires - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(65));
+    }
+
+    [Fact]
+    public async Task Without_maxConns_the_pool_holds_as_many_connections_as_daprds_the_greater_of_4_and_the_cpus()
+    {
+        // 64 saves at once: Npgsql's own default would open a backend for each of them.
+        await using var observer = NpgsqlDataSource.Create(fixture.ConnectionString);
+        await using var count = observer.CreateCommand($"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = '{PostgresStateFixture.SidecarApplicationName}'");
+        var saves = Task.WhenAll(Enumerable.Range(0, 64).Select(index => State.SaveAsync($$"""[{"key":"pooled-{{index}}","value":{{index}}}]""", HttpStatusCode.NoContent)));
+        long most = 0;
+        while (!saves.IsCompleted)
+        {
+            most = Math.Max(most, (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+        }
+
+        await saves;
+        Assert.InRange(most, 1, Math.Max(4, Environment.ProcessorCount));
+        Assert.Equal("63", await State.GetStringAsync("pooled-63"));
     }
 
     [Fact]

@@ -39,9 +39,15 @@ internal sealed partial class PostgresStateStore : IStateStore, IBulkStateStore
         }
 
         builder.CommandTimeout = Math.Max(1, (int)timeout.TotalSeconds);
-        if (component.Get("maxConns") is { } maxConns && int.TryParse(maxConns, out var max))
+        // daprd's pool: maxConns when above 0, else the connection string's own size, else the greater of 4 and the
+        // number of CPUs (pgxpool's default). Npgsql's default of 100 let 50 callers open 90 Postgres backends on two cores.
+        if (component.Get("maxConns") is { } maxConns && int.TryParse(maxConns, out var max) && max > 0)
         {
             builder.MaxPoolSize = max;
+        }
+        else if (builder.MaxPoolSize == new NpgsqlConnectionStringBuilder().MaxPoolSize)
+        {
+            builder.MaxPoolSize = Math.Max(4, Environment.ProcessorCount);
         }
 
         // The store runs the same few statements over and over: prepared once per connection, Postgres skips parsing
