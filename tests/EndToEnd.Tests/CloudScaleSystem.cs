@@ -15,6 +15,8 @@ public class CloudScaleSystem : IAsyncLifetime
     // Short for the timeout journey, yet far beyond the 100 ms callback of the others on a loaded machine.
     public static readonly TimeSpan PaymentConfirmationTimeout = TimeSpan.FromSeconds(8);
 
+    private static int _instances;
+
     private readonly string _dataDirectory = DataDirectory();
     private DistributedApplication? _app;
     private AppHostLog? _log;
@@ -58,13 +60,21 @@ public class CloudScaleSystem : IAsyncLifetime
             .WithEnvironment("PaymentProvider__Resilience__Retry__Delay", "00:00:00.100")
             .WithEnvironment("PaymentProvider__Resilience__CircuitBreaker__BreakDuration", "00:00:01");
         _app = await builder.BuildAsync(Cancellation);
-        _log = AppHostLog.Start(_app, GetType().Name);
+        // One log per fixture instance: every test class starts a system of its own.
+        _log = AppHostLog.Start(_app, $"{GetType().Name}-{Interlocked.Increment(ref _instances)}");
         await _app.StartAsync(Cancellation);
         // Parameters have no health, and Aspire's own hidden resources (a project's rebuilder) never run.
         foreach (var resource in builder.Resources.Where(resource => resource is not ParameterResource && !IsHidden(resource)))
         {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, Cancellation).WaitAsync(TimeSpan.FromSeconds(180), Cancellation)
-                .ConfigureAwait(false);
+            try
+            {
+                await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, Cancellation).WaitAsync(TimeSpan.FromSeconds(180), Cancellation)
+                    .ConfigureAwait(false);
+            }
+            catch (TimeoutException timeout)
+            {
+                throw new TimeoutException($"{resource.Name} was not healthy after 180 s: {HealthOf(resource.Name)}; its log: {_log.Path}", timeout);
+            }
         }
 
         Booking = _app.CreateHttpClient("booking");
@@ -72,6 +82,12 @@ public class CloudScaleSystem : IAsyncLifetime
         Notification = _app.CreateHttpClient("notification");
         Payments = _app.CreateHttpClient("payments");
     }
+
+    /// <summary>What the resource's health checks said last, for a failure message.</summary>
+    private string HealthOf(string resourceName) =>
+        App.ResourceNotifications.TryGetCurrentState(resourceName, out var current)
+            ? $"{current.Snapshot.State?.Text} " + string.Join(", ", current.Snapshot.HealthReports.Select(report => $"{report.Name}: {report.Status} {report.Description} {report.ExceptionText}".TrimEnd()))
+            : "no state";
 
     private bool IsHidden(IResource resource) =>
         App.ResourceNotifications.TryGetCurrentState(resource.Name, out var current) && current.Snapshot.IsHidden;

@@ -19,8 +19,9 @@ internal sealed class ReservationStore(NpgsqlDataSource dataSource, IOptions<Boo
         """;
 
     // Concurrent inserts checked against one exclusion constraint can wait on each other, and Postgres then aborts one
-    // of them as a deadlock (40P01); run again, it meets the winner's committed row and is refused as unavailable.
-    private const int HoldAttempts = 5;
+    // of them as a deadlock (40P01); run again, it meets the winner's committed row and is refused as unavailable. The
+    // retries are spread out at random, so that the same contenders do not meet in the same cycle again and again.
+    private const int HoldAttempts = 10;
 
     public async Task<HoldOutcome> HoldAsync(Hold hold, CancellationToken cancellationToken)
     {
@@ -33,6 +34,7 @@ internal sealed class ReservationStore(NpgsqlDataSource dataSource, IOptions<Boo
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < HoldAttempts)
             {
                 // Nothing of the aborted transaction remains; the next attempt starts afresh.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 20 * attempt)), cancellationToken);
             }
         }
     }
