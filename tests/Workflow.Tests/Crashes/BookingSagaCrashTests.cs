@@ -7,9 +7,10 @@ using CloudScale.Testing;
 namespace CloudScale.Workflow.Tests.Crashes;
 
 /// <summary>
-/// The booking saga as the AppHost runs it (<see cref="BookingSystem"/>), with two replicas of Order. The test places 300 orders while it kills (SIGKILL) an Order replica or its sidecar at random
-/// points of progress and starts it again. Every saga must end, and every effect must be there exactly once, as each
-/// service's own records show: Order's statuses and outbox, Booking's reservations, the provider's payments.
+/// The booking saga as the AppHost runs it (<see cref="BookingSystem"/>), with two replicas of Order. The test places
+/// 300 orders while it kills (SIGKILL) an Order replica or its sidecar at random points of progress and starts it again.
+/// Every saga must end, and every effect must be there exactly once, as each service's own records show: Order's
+/// statuses and outbox, Booking's reservations, the provider's payments.
 /// </summary>
 public sealed class BookingSagaCrashTests(TestServers servers)
 {
@@ -92,7 +93,7 @@ public sealed class BookingSagaCrashTests(TestServers servers)
                     }
                 },
                 placed => placed is not null,
-                TimeSpan.FromSeconds(60)) ?? Guid.Empty;
+                TimeSpan.FromSeconds(60)) ?? throw new UnreachableException("Poll returns only an accepted value.");
         });
         return orderIds;
     }
