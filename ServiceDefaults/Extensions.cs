@@ -45,11 +45,17 @@ public static class Extensions
     /// </summary>
     public static IHttpClientBuilder WithStandardResilience(this IHttpClientBuilder builder, Action<HttpStandardResilienceOptions> configure)
     {
+        builder.WithoutResilience().AddStandardResilienceHandler(configure);
+        return builder;
+    }
+
+    /// <summary>Takes the shared default resilience pipeline off this client, for a caller that owns its retries itself.</summary>
+    public static IHttpClientBuilder WithoutResilience(this IHttpClientBuilder builder)
+    {
         // The package's documented way to replace the default handler for one client; it is marked for evaluation only.
 #pragma warning disable EXTEXP0001
-        builder.RemoveAllResilienceHandlers().AddStandardResilienceHandler(configure);
+        return builder.RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
-        return builder;
     }
 
     public static TBuilder ConfigureGracefulShutdown<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

@@ -30,9 +30,6 @@ public sealed record SidecarSettings(string AppId, string ResourcesPath)
 /// </summary>
 public sealed class DaprSidecar : IAsyncDisposable
 {
-    // The test process's own tokens and telemetry endpoint must not leak into a sidecar that a test means to run without them.
-    private static readonly string[] VariablesNotInherited = ["DAPR_API_TOKEN", "APP_API_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT"];
-
     private readonly TrackedProcess _process;
 
     private DaprSidecar(SidecarSettings settings)
@@ -83,7 +80,7 @@ public sealed class DaprSidecar : IAsyncDisposable
         var sidecar = Launch(settings);
         try
         {
-            await sidecar._process.WaitUntilAsync(sidecar.IsReadyAsync, settings.StartDeadline);
+            await sidecar._process.WaitUntilAnswersAsync(sidecar.Http, settings.ReadinessPath, settings.StartDeadline);
             return sidecar;
         }
         catch
@@ -94,16 +91,8 @@ public sealed class DaprSidecar : IAsyncDisposable
     }
 
     /// <summary>The command line of <paramref name="runtime"/> with <paramref name="arguments"/>, without the test process's tokens.</summary>
-    public static ProcessStartInfo StartInfo(DaprSidecarRuntime runtime, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(runtime.Command, [.. runtime.LeadingArgs, .. arguments]);
-        foreach (var name in VariablesNotInherited)
-        {
-            start.Environment.Remove(name);
-        }
-
-        return start;
-    }
+    public static ProcessStartInfo StartInfo(DaprSidecarRuntime runtime, IEnumerable<string> arguments) =>
+        TrackedProcess.WithoutTestSecrets(new ProcessStartInfo(runtime.Command, [.. runtime.LeadingArgs, .. arguments]));
 
     /// <summary>kill -9: what a crashed sidecar looks like to the app.</summary>
     public Task KillAsync() => _process.KillAsync();
@@ -112,18 +101,5 @@ public sealed class DaprSidecar : IAsyncDisposable
     {
         Http.Dispose();
         await _process.DisposeAsync();
-    }
-
-    private async Task<bool> IsReadyAsync()
-    {
-        try
-        {
-            using var response = await Http.GetAsync(new Uri(Settings.ReadinessPath, UriKind.Relative));
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
     }
 }

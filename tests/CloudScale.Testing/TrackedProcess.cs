@@ -49,6 +49,38 @@ public sealed class TrackedProcess : IAsyncDisposable
         return tracked;
     }
 
+    // The test process's own tokens and telemetry endpoint must not leak into a server that a test means to run without them.
+    private static readonly string[] VariablesNotInherited = ["DAPR_API_TOKEN", "APP_API_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT"];
+
+    /// <summary>Removes from <paramref name="start"/>'s environment what the test process has and a server started by a test must not inherit.</summary>
+    public static ProcessStartInfo WithoutTestSecrets(ProcessStartInfo start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        foreach (var name in VariablesNotInherited)
+        {
+            start.Environment.Remove(name);
+        }
+
+        return start;
+    }
+
+    /// <summary>Polls <c>GET <paramref name="path"/></c> through <paramref name="client"/> until it answers with success; fails early if the process exits.</summary>
+    public Task WaitUntilAnswersAsync(HttpClient client, string path, TimeSpan deadline) =>
+        WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
+                    return response.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            deadline);
+
     /// <summary>Polls <paramref name="ready"/> until it holds; fails early, with the output, if the process exits.</summary>
     public Task WaitUntilAsync(Func<Task<bool>> ready, TimeSpan deadline) =>
         Poll.UntilAsync(

@@ -25,10 +25,8 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<PaymentCallbacks>());
         // Redelivery (PaymentCallbacks) is this client's only retry layer: the default pipeline's retries would hold a
         // decision back for seconds, and its circuit breaker would drop the decisions of every order behind a broken one.
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the package's documented way; marked for evaluation.
         builder.Services.AddHttpClient(PaymentCallbacks.HttpClientName, client => client.Timeout = PaymentCallbacks.AttemptTimeout)
-            .RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+            .WithoutResilience();
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.Services.ConfigureHttpJsonOptions(options =>

@@ -11,9 +11,6 @@ namespace CloudScale.Workflow.Tests.Crashes;
 /// </summary>
 internal sealed class ServiceProcess(string name, int port, IReadOnlyDictionary<string, string> environment) : IAsyncDisposable
 {
-    // The test process's own tokens and telemetry endpoint are not the service's.
-    private static readonly string[] VariablesNotInherited = ["DAPR_API_TOKEN", "APP_API_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT", "ASPNETCORE_URLS"];
-
     private readonly List<string> _earlierOutput = [];
     private readonly string _assembly = typeof(ServiceProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(attribute => attribute.Key == $"{name}Assembly").Value!;
@@ -28,12 +25,7 @@ internal sealed class ServiceProcess(string name, int port, IReadOnlyDictionary<
     /// <summary>Starts it and waits until it answers <c>/alive</c>.</summary>
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo("dotnet", ["exec", _assembly]) { WorkingDirectory = Path.GetDirectoryName(_assembly) };
-        foreach (var variable in VariablesNotInherited)
-        {
-            start.Environment.Remove(variable);
-        }
-
+        var start = TrackedProcess.WithoutTestSecrets(new ProcessStartInfo("dotnet", ["exec", _assembly]) { WorkingDirectory = Path.GetDirectoryName(_assembly) });
         start.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (variable, value) in environment)
@@ -43,20 +35,7 @@ internal sealed class ServiceProcess(string name, int port, IReadOnlyDictionary<
 
         _process = TrackedProcess.Start(start, name.ToLowerInvariant());
         using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        await _process.WaitUntilAsync(
-            async () =>
-            {
-                try
-                {
-                    using var response = await probe.GetAsync(new Uri("/alive", UriKind.Relative));
-                    return response.IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            },
-            TimeSpan.FromSeconds(60));
+        await _process.WaitUntilAnswersAsync(probe, "/alive", TimeSpan.FromSeconds(60));
     }
 
     /// <summary>kill -9, then the same service again on the same port.</summary>
