@@ -2,21 +2,26 @@ using System.Diagnostics;
 
 namespace CloudScale.Sidecar.Benchmarks;
 
-internal sealed record LatencySummary(int Callers, long Operations, double P50Ms, double P90Ms, double P99Ms, double PerSecond);
+/// <summary>Latency percentiles, throughput, and the CPU time each process spent per operation, in µs.</summary>
+internal sealed record LatencySummary(
+    int Callers, long Operations, double P50Ms, double P90Ms, double P99Ms, double PerSecond, IReadOnlyDictionary<string, double> CpuMicrosecondsPerOperation);
 
 internal static class Latency
 {
     /// <summary>Runs <paramref name="operation"/> from <paramref name="callers"/> concurrent loops for <paramref name="duration"/>
-    /// after a warm-up, recording every call's latency.</summary>
-    public static async Task<LatencySummary> MeasureAsync(Func<Task> operation, int callers, TimeSpan duration, TimeSpan warmUp)
+    /// after a warm-up, recording every call's latency and the CPU time of the processes <paramref name="cpu"/> watches.</summary>
+    public static async Task<LatencySummary> MeasureAsync(Func<Task> operation, int callers, TimeSpan duration, TimeSpan warmUp, CpuMeter cpu)
     {
         await RunAsync(operation, callers, warmUp, record: null);
         var samples = new List<double>[callers];
+        var cpuBefore = cpu.Read();
         var total = Stopwatch.StartNew();
         await RunAsync(operation, callers, duration, samples);
         total.Stop();
+        var cpuAfter = cpu.Read();
         var all = samples.SelectMany(list => list).Order().ToArray();
-        return new LatencySummary(callers, all.Length, Percentile(all, 0.50), Percentile(all, 0.90), Percentile(all, 0.99), all.Length / total.Elapsed.TotalSeconds);
+        return new LatencySummary(callers, all.Length, Percentile(all, 0.50), Percentile(all, 0.90), Percentile(all, 0.99), all.Length / total.Elapsed.TotalSeconds,
+            CpuMeter.MicrosecondsPerOperation(cpuBefore, cpuAfter, all.Length));
     }
 
     private static Task RunAsync(Func<Task> operation, int callers, TimeSpan duration, List<double>[]? record) =>
@@ -47,7 +52,7 @@ internal sealed record ScenarioResult(string Operation, int Callers, LatencySumm
 internal sealed record HopResult(int Callers, LatencySummary BareHop, LatencySummary Sidecar);
 
 internal sealed record BenchmarkReport(
-    string Sidecar, int Cores, double SecondsPerMeasurement, IReadOnlyList<ScenarioResult> Results, IReadOnlyList<HopResult> BareHttpHop, SidecarMemory SidecarMemory);
+    string Sidecar, int Cores, double SecondsPerMeasurement, IReadOnlyList<ScenarioResult> Results, IReadOnlyList<HopResult> BareHttpHop, IReadOnlyList<SidecarMemory> SidecarMemory);
 
-/// <summary>The larger sidecar's memory in MB.</summary>
-internal sealed record SidecarMemory(double ResidentMb, double PeakResidentMb, double AnonymousMb, double ProportionalMb);
+/// <summary>A sidecar's memory in MB at the end of the run, and its peak resident set during it.</summary>
+internal sealed record SidecarMemory(string AppId, double ResidentMb, double PeakResidentMb, double AnonymousMb, double ProportionalMb);

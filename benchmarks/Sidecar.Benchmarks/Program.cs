@@ -11,11 +11,15 @@ using Dapr.Client;
 // (the Redis client for state and publish, a plain HTTP call for invocation), at 1 and 32 concurrent callers: over
 // the HTTP API, and through the real Dapr SDK as services call it: DaprClient over the gRPC API for state and publish,
 // DaprClient.CreateInvokeHttpClient for invocation (app → its sidecar → the target's sidecar → the target app).
-// Usage: dotnet run -c Release --project benchmarks/Sidecar.Benchmarks -- [--json FILE] [--seconds N]
+// Usage: dotnet run -c Release --project benchmarks/Sidecar.Benchmarks -- [--json FILE] [--seconds N] [--warm-up N] [--callers 1,32]
+//   [--only "state get,invoke"] (just the operations whose names start with one of the comma-separated prefixes)
 var jsonPath = Option("--json") ?? "artifacts/benchmarks/sidecar.json";
 var duration = TimeSpan.FromSeconds(double.Parse(Option("--seconds") ?? "3", CultureInfo.InvariantCulture));
-var warmUp = TimeSpan.FromSeconds(1);
-int[] callerCounts = [1, 32];
+// One second of warm-up left the benchmark's own gRPC client partly unoptimised (tier-0 JIT code) at one caller:
+// 0.25-0.28 ms added instead of 0.17-0.18 after four seconds.
+var warmUp = TimeSpan.FromSeconds(double.Parse(Option("--warm-up") ?? "4", CultureInfo.InvariantCulture));
+int[] callerCounts = Option("--callers") is { } counts ? [.. counts.Split(',').Select(count => int.Parse(count, CultureInfo.InvariantCulture))] : [1, 32];
+var only = Option("--only")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
 await using var redisServer = await RedisServer.StartNewAsync();
 await using var target = await TargetApp.StartAsync(redisServer.ConnectionString, appId: "caller");
@@ -75,31 +79,33 @@ try
             () => SendAsync(invoke, HttpMethod.Get, new Uri("/echo", UriKind.Relative), body: null)),
     };
 
+    var cpu = new CpuMeter([
+        ("benchmark", Environment.ProcessId), ("caller sidecar", caller.ProcessId), ("target sidecar", targetSidecar.ProcessId),
+        ("redis-server", redisServer.ProcessId ?? throw new InvalidOperationException("redis-server is not running."))]);
     var results = new List<ScenarioResult>();
-    foreach (var (name, direct, throughSidecar) in scenarios)
+    foreach (var (name, direct, throughSidecar) in scenarios.Where(scenario => only is null || only.Any(prefix => scenario.Name.StartsWith(prefix, StringComparison.Ordinal))))
     {
         foreach (var callers in callerCounts)
         {
             Console.Write($"  {name,-25} {callers,2} caller(s): direct …");
-            var directSummary = await Latency.MeasureAsync(direct, callers, duration, warmUp);
+            var directSummary = await Latency.MeasureAsync(direct, callers, duration, warmUp, cpu);
             Console.Write(" through the sidecar …");
-            var sidecarSummary = await Latency.MeasureAsync(throughSidecar, callers, duration, warmUp);
+            var sidecarSummary = await Latency.MeasureAsync(throughSidecar, callers, duration, warmUp, cpu);
             Console.WriteLine(" done");
             results.Add(new ScenarioResult(name, callers, directSummary, sidecarSummary, sidecarSummary.P50Ms - directSummary.P50Ms));
         }
     }
 
     var hop = new List<HopResult>();
-    foreach (var callers in callerCounts)
+    foreach (var callers in results.Any(result => result.Operation == "state get") ? callerCounts : [])
     {
         Console.Write($"  {"state get, bare HTTP hop",-25} {callers,2} caller(s) …");
-        var bare = await Latency.MeasureAsync(() => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/state/bench"), body: null), callers, duration, warmUp);
+        var bare = await Latency.MeasureAsync(() => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/state/bench"), body: null), callers, duration, warmUp, cpu);
         Console.WriteLine(" done");
         hop.Add(new HopResult(callers, bare, results.Single(result => result.Operation == "state get" && result.Callers == callers).ThroughSidecar));
     }
 
-    var memory = new[] { caller.Memory(), targetSidecar.Memory() }.MaxBy(entry => entry.ResidentMb)!;
-    var report = new BenchmarkReport(SidecarProcess.Runtime, Environment.ProcessorCount, duration.TotalSeconds, results, hop, memory);
+    var report = new BenchmarkReport(SidecarProcess.Runtime, Environment.ProcessorCount, duration.TotalSeconds, results, hop, [caller.Memory(), targetSidecar.Memory()]);
     Print(report);
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
     await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
@@ -147,9 +153,24 @@ static void Print(BenchmarkReport report)
             $"{"state get, bare HTTP hop",-25} {hop.Callers,7} | p50 {hop.BareHop.P50Ms:0.000} ms, {hop.BareHop.PerSecond:0} ops/s | the sidecar's HTTP state get: {hop.Sidecar.PerSecond / hop.BareHop.PerSecond:0.00} of its throughput"));
     }
 
-    var memory = report.SidecarMemory;
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"Sidecar memory: {memory.ResidentMb:0.0} MB resident ({memory.PeakResidentMb:0.0} MB peak), of which {memory.AnonymousMb:0.0} MB private; {memory.ProportionalMb:0.0} MB proportional (PSS)"));
+    // Each row's CPU time per operation is what its throughput costs: on N cores no run can exceed N s / total.
+    var processes = report.Results[0].Direct.CpuMicrosecondsPerOperation.Keys.ToArray();
+    Console.WriteLine();
+    Console.WriteLine($"CPU time per operation in µs (the benchmark process holds the callers and the target app)");
+    Console.WriteLine($"{"operation",-25} {"callers",7} {"side",-8} | {string.Join(" ", processes.Select(name => $"{name,14}"))} | {"total",7}");
+    foreach (var (operation, callers, side, summary) in report.Results
+        .SelectMany(result => new[] { (result.Operation, result.Callers, "direct", result.Direct), (result.Operation, result.Callers, "sidecar", result.ThroughSidecar) })
+        .Concat(report.BareHttpHop.Select(hop => ("state get, bare HTTP hop", hop.Callers, "bare hop", hop.BareHop))))
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{operation,-25} {callers,7} {side,-8} | {string.Join(" ", processes.Select(name => $"{summary.CpuMicrosecondsPerOperation[name],14:0.0}"))} | {summary.CpuMicrosecondsPerOperation.Values.Sum(),7:0.0}"));
+    }
+
+    foreach (var memory in report.SidecarMemory)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Sidecar memory ({memory.AppId}): {memory.ResidentMb:0.0} MB resident at the end ({memory.PeakResidentMb:0.0} MB peak), of which {memory.AnonymousMb:0.0} MB private; {memory.ProportionalMb:0.0} MB proportional (PSS)"));
+    }
 }
 
 static string Components(RedisServer redis)

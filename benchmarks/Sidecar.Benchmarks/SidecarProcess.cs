@@ -9,12 +9,17 @@ internal sealed class SidecarProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private SidecarProcess(Process process, int port, int grpcPort)
+    private SidecarProcess(string appId, Process process, int port, int grpcPort)
     {
+        AppId = appId;
         _process = process;
         Endpoint = new Uri($"http://127.0.0.1:{port}");
         GrpcEndpoint = new Uri($"http://127.0.0.1:{grpcPort}");
     }
+
+    public string AppId { get; }
+
+    public int ProcessId => _process.Id;
 
     public Uri Endpoint { get; }
 
@@ -50,7 +55,7 @@ internal sealed class SidecarProcess : IAsyncDisposable
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var sidecar = new SidecarProcess(process, port, grpcPort);
+        var sidecar = new SidecarProcess(appId, process, port, grpcPort);
         using var probe = new HttpClient();
         await Poll.UntilAsync(async () =>
         {
@@ -75,7 +80,7 @@ internal sealed class SidecarProcess : IAsyncDisposable
     {
         var status = File.ReadAllLines($"/proc/{_process.Id}/status");
         var rollup = File.ReadAllLines($"/proc/{_process.Id}/smaps_rollup");
-        return new SidecarMemory(Kilobytes(status, "VmRSS:") / 1024.0, Kilobytes(status, "VmHWM:") / 1024.0,
+        return new SidecarMemory(AppId, Kilobytes(status, "VmRSS:") / 1024.0, Kilobytes(status, "VmHWM:") / 1024.0,
             Kilobytes(rollup, "Anonymous:") / 1024.0, Kilobytes(rollup, "Pss:") / 1024.0);
 
         static long Kilobytes(string[] lines, string field) =>
