@@ -82,10 +82,13 @@ try
     var cpu = new CpuMeter([
         ("benchmark", Environment.ProcessId), ("caller sidecar", caller.ProcessId), ("target sidecar", targetSidecar.ProcessId),
         ("redis-server", redisServer.ProcessId ?? throw new InvalidOperationException("redis-server is not running."))]);
+    var selected = scenarios.Where(scenario => only is null || only.Any(prefix => scenario.Name.StartsWith(prefix, StringComparison.Ordinal))).ToList();
     var results = new List<ScenarioResult>();
-    foreach (var (name, direct, throughSidecar) in scenarios.Where(scenario => only is null || only.Any(prefix => scenario.Name.StartsWith(prefix, StringComparison.Ordinal))))
+    var hop = new List<HopResult>();
+    // Every one-caller row runs before the first saturating one, so that none measures the wake of a 32-caller burst.
+    foreach (var callers in callerCounts)
     {
-        foreach (var callers in callerCounts)
+        foreach (var (name, direct, throughSidecar) in selected)
         {
             Console.Write($"  {name,-25} {callers,2} caller(s): direct …");
             var directSummary = await Latency.MeasureAsync(direct, callers, duration, warmUp, cpu);
@@ -94,16 +97,17 @@ try
             Console.WriteLine(" done");
             results.Add(new ScenarioResult(name, callers, directSummary, sidecarSummary, sidecarSummary.P50Ms - directSummary.P50Ms));
         }
+
+        if (results.SingleOrDefault(result => result.Operation == "state get" && result.Callers == callers) is { } sidecarStateGet)
+        {
+            Console.Write($"  {"state get, bare HTTP hop",-25} {callers,2} caller(s) …");
+            var bare = await Latency.MeasureAsync(() => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/state/bench"), body: null), callers, duration, warmUp, cpu);
+            Console.WriteLine(" done");
+            hop.Add(new HopResult(callers, bare, sidecarStateGet.ThroughSidecar));
+        }
     }
 
-    var hop = new List<HopResult>();
-    foreach (var callers in results.Any(result => result.Operation == "state get") ? callerCounts : [])
-    {
-        Console.Write($"  {"state get, bare HTTP hop",-25} {callers,2} caller(s) …");
-        var bare = await Latency.MeasureAsync(() => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/state/bench"), body: null), callers, duration, warmUp, cpu);
-        Console.WriteLine(" done");
-        hop.Add(new HopResult(callers, bare, results.Single(result => result.Operation == "state get" && result.Callers == callers).ThroughSidecar));
-    }
+    results = [.. results.OrderBy(result => selected.FindIndex(scenario => scenario.Name == result.Operation)).ThenBy(result => result.Callers)];
 
     var report = new BenchmarkReport(SidecarProcess.Runtime, Environment.ProcessorCount, duration.TotalSeconds, results, hop, [caller.Memory(), targetSidecar.Memory()]);
     Print(report);
