@@ -83,6 +83,12 @@ try
         ("benchmark", Environment.ProcessId), ("caller sidecar", caller.ProcessId), ("target sidecar", targetSidecar.ProcessId),
         ("redis-server", redisServer.ProcessId ?? throw new InvalidOperationException("redis-server is not running."))]);
     var selected = scenarios.Where(scenario => only is null || only.Any(prefix => scenario.Name.StartsWith(prefix, StringComparison.Ordinal))).ToList();
+    if (selected.Count == 0)
+    {
+        await Console.Error.WriteLineAsync($"error: --only {string.Join(',', only!)} names no operation; they are: {string.Join(", ", scenarios.Select(scenario => $"\"{scenario.Name}\""))}");
+        return 2;
+    }
+
     var results = new List<ScenarioResult>();
     var hop = new List<HopResult>();
     // Every one-caller row runs before the first saturating one, so that none measures the wake of a 32-caller burst.
@@ -114,6 +120,7 @@ try
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
     await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
     Console.WriteLine($"Figures written to {jsonPath}");
+    return 0;
 }
 finally
 {

@@ -78,8 +78,8 @@ internal sealed class SidecarProcess : IAsyncDisposable
     /// </summary>
     public SidecarMemory Memory()
     {
-        var status = File.ReadAllLines($"/proc/{_process.Id}/status");
-        var rollup = File.ReadAllLines($"/proc/{_process.Id}/smaps_rollup");
+        var status = File.ReadAllLines($"/proc/{ProcessId}/status");
+        var rollup = File.ReadAllLines($"/proc/{ProcessId}/smaps_rollup");
         return new SidecarMemory(AppId, Kilobytes(status, "VmRSS:") / 1024.0, Kilobytes(status, "VmHWM:") / 1024.0,
             Kilobytes(rollup, "Anonymous:") / 1024.0, Kilobytes(rollup, "Pss:") / 1024.0);
 
