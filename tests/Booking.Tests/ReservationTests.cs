@@ -36,8 +36,8 @@ public sealed class ReservationTests(BookingServiceFixture booking) : IClassFixt
     [Fact]
     public async Task Holds_racing_in_the_store_end_with_one_winner_even_when_postgres_breaks_a_deadlock_between_them()
     {
-        // No HTTP spreads these out: the inserts meet inside the exclusion constraint check, where Postgres may also
-        // resolve a pair that waits on each other by aborting one as a deadlock. Every loser is told the room is unavailable.
+        // No HTTP spreads these out: twenty holds of one room at once, which met inside the exclusion constraint check
+        // (and Postgres aborted some as deadlocks) until holds queued on the room's row. Every loser is told the room is unavailable.
         await using var dataSource = NpgsqlDataSource.Create(booking.Database);
         var store = new ReservationStore(dataSource, Options.Create(new BookingOptions()));
         for (var round = 0; round < 10; round++)

@@ -18,9 +18,9 @@ internal sealed class ReservationStore(NpgsqlDataSource dataSource, IOptions<Boo
         expires_at
         """;
 
-    // Concurrent inserts checked against one exclusion constraint can wait on each other, and Postgres then aborts one
-    // of them as a deadlock (40P01); run again, it meets the winner's committed row and is refused as unavailable. The
-    // retries are spread out at random, so that the same contenders do not meet in the same cycle again and again.
+    // Should Postgres still abort a hold as a deadlock (40P01) against another writer, it is run again: it then meets the
+    // winner's committed row and is refused as unavailable. The retries are spread out at random, so that the same
+    // contenders do not meet in the same cycle again and again.
     private const int HoldAttempts = 10;
 
     public async Task<HoldOutcome> HoldAsync(Hold hold, CancellationToken cancellationToken)
@@ -44,9 +44,12 @@ internal sealed class ReservationStore(NpgsqlDataSource dataSource, IOptions<Boo
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        // Lapsed holds no longer count, but the constraint sees them until they are marked: mark the ones in the way
-        // first (in id order, so that two holds clearing the same rows cannot deadlock).
+        // Holds of one room queue on the room's row first, so that their inserts never meet uncommitted in the exclusion
+        // check (FOR NO KEY UPDATE: other rooms' holds and the reservations' foreign-key checks are not held up). Lapsed
+        // holds no longer count, but the constraint sees them until they are marked: mark the ones in the way (in id
+        // order, so that two transactions clearing the same rows cannot deadlock).
         await using (var expire = new NpgsqlCommand("""
+            SELECT 1 FROM rooms WHERE id = @roomId FOR NO KEY UPDATE;
             UPDATE reservations SET status = 'expired', updated_at = now()
             WHERE id IN (
                 SELECT id FROM reservations
