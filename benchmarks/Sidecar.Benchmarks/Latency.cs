@@ -48,11 +48,11 @@ internal static class Latency
 
 internal sealed record ScenarioResult(string Operation, int Callers, LatencySummary Direct, LatencySummary ThroughSidecar, double AddedP50Ms);
 
-/// <summary>A state get through one bare HTTP hop beside the same get through the sidecar's HTTP API, at the same callers.</summary>
-internal sealed record HopResult(int Callers, LatencySummary BareHop, LatencySummary Sidecar);
+/// <summary>A state get through one bare hop beside the same get through the sidecar (<paramref name="SidecarOperation"/>), at the same callers.</summary>
+internal sealed record HopResult(string Operation, string SidecarOperation, int Callers, LatencySummary BareHop, LatencySummary Sidecar);
 
 internal sealed record BenchmarkReport(
-    string Sidecar, int Cores, double SecondsPerMeasurement, IReadOnlyList<ScenarioResult> Results, IReadOnlyList<HopResult> BareHttpHop, IReadOnlyList<SidecarMemory> SidecarMemory);
+    string Sidecar, int Cores, double SecondsPerMeasurement, IReadOnlyList<ScenarioResult> Results, IReadOnlyList<HopResult> BareHops, IReadOnlyList<SidecarMemory> SidecarMemory);
 
 /// <summary>A sidecar's memory in MB at the end of the run, and its peak resident set during it.</summary>
 internal sealed record SidecarMemory(string AppId, double ResidentMb, double PeakResidentMb, double AnonymousMb, double ProportionalMb);

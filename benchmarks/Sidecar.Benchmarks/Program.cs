@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
@@ -11,15 +12,35 @@ using Dapr.Client;
 // (the Redis client for state and publish, a plain HTTP call for invocation), at 1 and 32 concurrent callers: over
 // the HTTP API, and through the real Dapr SDK as services call it: DaprClient over the gRPC API for state and publish,
 // DaprClient.CreateInvokeHttpClient for invocation (app → its sidecar → the target's sidecar → the target app).
-// Usage: dotnet run -c Release --project benchmarks/Sidecar.Benchmarks -- [--json FILE] [--seconds N] [--warm-up N] [--callers 1,32]
-//   [--only "state get,invoke"] (just the operations whose names start with one of the comma-separated prefixes)
-var jsonPath = Option("--json") ?? "artifacts/benchmarks/sidecar.json";
-var duration = TimeSpan.FromSeconds(double.Parse(Option("--seconds") ?? "3", CultureInfo.InvariantCulture));
+// The target app's own process: the benchmark starts its executable with this command.
+if (args is [TargetApp.ServeCommandName, .. var serveArguments])
+{
+    return await TargetApp.ServeCommand().Parse(serveArguments).InvokeAsync();
+}
+
+var jsonOption = BenchmarkOptions.Json("artifacts/benchmarks/sidecar.json");
+var secondsOption = BenchmarkOptions.PositiveNumber("--seconds", 3, "How long each measurement runs, in seconds.");
 // One second of warm-up left the benchmark's own gRPC client partly unoptimised (tier-0 JIT code) at one caller:
 // 0.25-0.28 ms added instead of 0.17-0.18 after four seconds.
-var warmUp = TimeSpan.FromSeconds(double.Parse(Option("--warm-up") ?? "4", CultureInfo.InvariantCulture));
-int[] callerCounts = Option("--callers") is { } counts ? [.. counts.Split(',').Select(count => int.Parse(count, CultureInfo.InvariantCulture))] : [1, 32];
-var only = Option("--only")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+var warmUpOption = BenchmarkOptions.PositiveNumber("--warm-up", 4, "How long each operation runs before it is measured, in seconds.");
+var callersOption = BenchmarkOptions.PositiveIntegers("--callers", [1, 32], "The concurrent callers of each pass.");
+var onlyOption = BenchmarkOptions.List("--only", "Just the operations whose names start with one of these prefixes, e.g. \"state get,invoke\".");
+var command = new RootCommand("What a Dapr building block costs, through the sidecar beside the same operation done directly.")
+{
+    jsonOption, secondsOption, warmUpOption, callersOption, onlyOption,
+};
+var parsed = command.Parse(args);
+// Help and a bad argument each have an action of their own; a run has none.
+if (parsed.Action is not null)
+{
+    return await parsed.InvokeAsync();
+}
+
+var jsonPath = parsed.GetValue(jsonOption)!;
+var duration = TimeSpan.FromSeconds(parsed.GetValue(secondsOption));
+var warmUp = TimeSpan.FromSeconds(parsed.GetValue(warmUpOption));
+var callerCounts = parsed.GetValue(callersOption)!;
+var only = parsed.GetValue(onlyOption) is { Length: > 0 } prefixes ? prefixes : null;
 
 await using var redisServer = await RedisServer.StartNewAsync();
 await using var target = await TargetApp.StartAsync(redisServer.ConnectionString, appId: "caller");
@@ -79,8 +100,16 @@ try
             () => SendAsync(invoke, HttpMethod.Get, new Uri("/echo", UriKind.Relative), body: null)),
     };
 
+    // The ceilings: the same state get answered by the target app through one bare hop, each beside the sidecar's row.
+    using var bareDapr = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{target.GrpcPort}").Build();
+    var bareHops = new (string Name, string SidecarOperation, Func<Task> Operation)[]
+    {
+        ("state get, bare HTTP hop", "state get", () => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/state/bench"), body: null)),
+        ("state get, bare gRPC hop", "state get, gRPC SDK", () => bareDapr.GetStateAsync<JsonElement>("statestore", "bench")),
+    };
+
     var cpu = new CpuMeter([
-        ("benchmark", Environment.ProcessId), ("caller sidecar", caller.ProcessId), ("target sidecar", targetSidecar.ProcessId),
+        ("callers", Environment.ProcessId), ("target app", target.ProcessId), ("caller sidecar", caller.ProcessId), ("target sidecar", targetSidecar.ProcessId),
         ("redis-server", redisServer.ProcessId ?? throw new InvalidOperationException("redis-server is not running."))]);
     var selected = scenarios.Where(scenario => only is null || only.Any(prefix => scenario.Name.StartsWith(prefix, StringComparison.Ordinal))).ToList();
     if (selected.Count == 0)
@@ -104,12 +133,15 @@ try
             results.Add(new ScenarioResult(name, callers, directSummary, sidecarSummary, sidecarSummary.P50Ms - directSummary.P50Ms));
         }
 
-        if (results.SingleOrDefault(result => result.Operation == "state get" && result.Callers == callers) is { } sidecarStateGet)
+        foreach (var (name, sidecarOperation, operation) in bareHops)
         {
-            Console.Write($"  {"state get, bare HTTP hop",-25} {callers,2} caller(s) …");
-            var bare = await Latency.MeasureAsync(() => SendAsync(http, HttpMethod.Get, new Uri($"http://127.0.0.1:{target.Port}/state/bench"), body: null), callers, duration, warmUp, cpu);
-            Console.WriteLine(" done");
-            hop.Add(new HopResult(callers, bare, sidecarStateGet.ThroughSidecar));
+            if (results.SingleOrDefault(result => result.Operation == sidecarOperation && result.Callers == callers) is { } throughSidecar)
+            {
+                Console.Write($"  {name,-25} {callers,2} caller(s) …");
+                var bare = await Latency.MeasureAsync(operation, callers, duration, warmUp, cpu);
+                Console.WriteLine(" done");
+                hop.Add(new HopResult(name, sidecarOperation, callers, bare, throughSidecar.ThroughSidecar));
+            }
         }
     }
 
@@ -157,21 +189,21 @@ static void Print(BenchmarkReport report)
             $"{result.Operation,-25} {result.Callers,7} | {direct.P50Ms,10:0.000} {direct.P90Ms,7:0.000} {direct.P99Ms,7:0.000} {direct.PerSecond,8:0} | {sidecar.P50Ms,11:0.000} {sidecar.P90Ms,7:0.000} {sidecar.P99Ms,7:0.000} {sidecar.PerSecond,8:0} | {result.AddedP50Ms,9:0.000}"));
     }
 
-    Console.WriteLine("The ceiling of any HTTP hop here: Kestrel answering the same state get from StackExchange.Redis, no sidecar logic");
-    foreach (var hop in report.BareHttpHop)
+    Console.WriteLine("The ceiling of any hop here: Kestrel answering the same state get from StackExchange.Redis, no sidecar logic");
+    foreach (var hop in report.BareHops)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"state get, bare HTTP hop",-25} {hop.Callers,7} | p50 {hop.BareHop.P50Ms:0.000} ms, {hop.BareHop.PerSecond:0} ops/s | the sidecar's HTTP state get: {hop.Sidecar.PerSecond / hop.BareHop.PerSecond:0.00} of its throughput"));
+            $"{hop.Operation,-25} {hop.Callers,7} | p50 {hop.BareHop.P50Ms:0.000} ms, {hop.BareHop.PerSecond:0} ops/s | {hop.SidecarOperation} through the sidecar: {hop.Sidecar.P50Ms - hop.BareHop.P50Ms:+0.000;-0.000} ms p50, {hop.Sidecar.PerSecond / hop.BareHop.PerSecond:0.00} of its throughput"));
     }
 
     // Each row's CPU time per operation is what its throughput costs: on N cores no run can exceed N s / total.
     var processes = report.Results[0].Direct.CpuMicrosecondsPerOperation.Keys.ToArray();
     Console.WriteLine();
-    Console.WriteLine($"CPU time per operation in µs (the benchmark process holds the callers and the target app)");
+    Console.WriteLine($"CPU time per operation in µs");
     Console.WriteLine($"{"operation",-25} {"callers",7} {"side",-8} | {string.Join(" ", processes.Select(name => $"{name,14}"))} | {"total",7}");
     foreach (var (operation, callers, side, summary) in report.Results
         .SelectMany(result => new[] { (result.Operation, result.Callers, "direct", result.Direct), (result.Operation, result.Callers, "sidecar", result.ThroughSidecar) })
-        .Concat(report.BareHttpHop.Select(hop => ("state get, bare HTTP hop", hop.Callers, "bare hop", hop.BareHop))))
+        .Concat(report.BareHops.Select(hop => (hop.Operation, hop.Callers, "bare hop", hop.BareHop))))
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{operation,-25} {callers,7} {side,-8} | {string.Join(" ", processes.Select(name => $"{summary.CpuMicrosecondsPerOperation[name],14:0.0}"))} | {summary.CpuMicrosecondsPerOperation.Values.Sum(),7:0.0}"));
@@ -214,5 +246,3 @@ static string Components(RedisServer redis)
         """;
 }
 
-
-string? Option(string name) => Array.IndexOf(args, name) is var index and >= 0 && index + 1 < args.Length ? args[index + 1] : null;

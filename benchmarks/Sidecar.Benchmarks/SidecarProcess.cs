@@ -7,9 +7,9 @@ namespace CloudScale.Sidecar.Benchmarks;
 /// <summary>One sidecar process on a free loopback port, found the way the AppHost finds it (daprd, else CloudScale's).</summary>
 internal sealed class SidecarProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly TrackedProcess _process;
 
-    private SidecarProcess(string appId, Process process, int port, int grpcPort)
+    private SidecarProcess(string appId, TrackedProcess process, int port, int grpcPort)
     {
         AppId = appId;
         _process = process;
@@ -31,7 +31,7 @@ internal sealed class SidecarProcess : IAsyncDisposable
     {
         var runtime = DaprSidecarRuntime.Find();
         var grpcPort = LoopbackPorts.Free();
-        var start = new ProcessStartInfo(runtime.Command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(runtime.Command);
         foreach (var argument in runtime.LeadingArgs.Concat(["--app-id", appId, "--dapr-http-port", port.ToString(), "--dapr-grpc-port", grpcPort.ToString(), "--resources-path", resourcesPath, "--log-level", "warn"]))
         {
             start.ArgumentList.Add(argument);
@@ -44,31 +44,9 @@ internal sealed class SidecarProcess : IAsyncDisposable
         }
 
         start.Environment["CLOUDSCALE_NAME_RESOLUTION_FILE"] = nameResolutionFile;
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {runtime.Command}.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, line) =>
-        {
-            if (line.Data is not null)
-            {
-                Console.Error.WriteLine($"[{appId}] {line.Data}");
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var sidecar = new SidecarProcess(appId, process, port, grpcPort);
-        using var probe = new HttpClient();
-        await Poll.UntilAsync(async () =>
-        {
-            try
-            {
-                using var response = await probe.GetAsync(new Uri(sidecar.Endpoint, "/v1.0/healthz/outbound"));
-                return response.IsSuccessStatusCode;
-            }
-            catch (HttpRequestException) when (!process.HasExited)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(30), () => $"Sidecar {appId} did not become healthy.");
+        var sidecar = new SidecarProcess(appId, TrackedProcess.Start(start, $"sidecar-{appId}"), port, grpcPort);
+        using var probe = new HttpClient { BaseAddress = sidecar.Endpoint };
+        await sidecar._process.WaitUntilAnswersAsync(probe, "/v1.0/healthz/outbound", TimeSpan.FromSeconds(30));
         return sidecar;
     }
 
@@ -87,10 +65,5 @@ internal sealed class SidecarProcess : IAsyncDisposable
             long.Parse(lines.First(line => line.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim().Split(' ')[0]);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _process.Kill();
-        await _process.WaitForExitAsync();
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -1,5 +1,5 @@
+using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using CloudScale.Testing;
 using CloudScale.Workflow.Benchmarks;
@@ -15,10 +15,23 @@ using Microsoft.Extensions.Logging;
 // the AppHost runs Order's. Load is closed-loop, as k6's virtual users: each of the callers schedules a workflow and
 // waits for its completion (the client's server-side wait) before it schedules the next, until --count have finished,
 // after a warm-up of the same workflow.
-// Usage: dotnet run -c Release --project benchmarks/Workflow.Benchmarks -- [--json FILE] [--count N] [--concurrency 10,50]
-var jsonPath = Option("--json") ?? "artifacts/benchmarks/workflow.json";
-var count = int.Parse(Option("--count") ?? "1000", CultureInfo.InvariantCulture);
-var concurrencies = (Option("--concurrency") ?? "10,50").Split(',').Select(value => int.Parse(value, CultureInfo.InvariantCulture)).ToArray();
+var jsonOption = BenchmarkOptions.Json("artifacts/benchmarks/workflow.json");
+var countOption = BenchmarkOptions.PositiveInteger("--count", 1000, "Workflows measured per row.");
+var concurrencyOption = BenchmarkOptions.PositiveIntegers("--concurrency", [10, 50], "The concurrent callers of each pass.");
+var command = new RootCommand("Workflows completed per second and their latency, for a chain of 5 activities and a fan-out of 10.")
+{
+    jsonOption, countOption, concurrencyOption,
+};
+var parsed = command.Parse(args);
+// Help and a bad argument each have an action of their own; a run has none.
+if (parsed.Action is not null)
+{
+    return await parsed.InvokeAsync();
+}
+
+var jsonPath = parsed.GetValue(jsonOption)!;
+var count = parsed.GetValue(countOption);
+var concurrencies = parsed.GetValue(concurrencyOption)!;
 
 await using var postgres = await PostgresServer.StartNewAsync();
 var store = SidecarResources.Component("workflowstore", "state.postgresql", ("connectionString", await postgres.CreateDatabaseAsync()), ("actorStateStore", "true"));
@@ -56,6 +69,7 @@ await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(
     new { sidecar = runtime, store = "state.postgresql", cores = Environment.ProcessorCount, results },
     new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
 Console.WriteLine($"Wrote {jsonPath}");
+return 0;
 
 static async Task<IHost> StartAppAsync(DaprSidecar sidecar)
 {
@@ -104,5 +118,3 @@ async Task<(double PerSecond, double P50, double P99)> RunAsync(string workflow,
 
     double Percentile(double fraction) => latencies[(int)Math.Ceiling(fraction * latencies.Length) - 1];
 }
-
-string? Option(string name) => args.SkipWhile(argument => argument != name).Skip(1).FirstOrDefault();
