@@ -12,6 +12,7 @@ using Dapr.Client;
 // (the Redis client for state and publish, a plain HTTP call for invocation), at 1 and 32 concurrent callers: over
 // the HTTP API, and through the real Dapr SDK as services call it: DaprClient over the gRPC API for state and publish,
 // DaprClient.CreateInvokeHttpClient for invocation (app → its sidecar → the target's sidecar → the target app).
+
 // The target app's own process: the benchmark starts its executable with this command.
 if (args is [TargetApp.ServeCommandName, .. var serveArguments])
 {
