@@ -36,12 +36,6 @@ public sealed class BookingSagaCrashTests(TestServers servers)
 
         var outcomes = await WaitUntilEverySagaEndedAsync(system.OrderReplicas[0].BaseAddress, orderIds, () => $"{kills.Count} kills: {string.Join(", ", kills)}");
         await AssertEachEffectOnceAsync(outcomes, orderDb, bookingDb, system.Payments.BaseAddress);
-        for (var index = 0; index < system.OrderReplicas.Count; index++)
-        {
-            var output = system.OrderReplicas[index].Output;
-            Assert.True(output.Contains("Executing activity", StringComparison.Ordinal), $"Order replica {index} ran no activity:\n{output[^Math.Min(4000, output.Length)..]}");
-        }
-
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"kills: {string.Join(", ", kills)}; outcomes: {string.Join(", ", outcomes.CountBy(outcome => outcome.Reason ?? outcome.Status).Select(count => $"{count.Value} {count.Key}"))}");
     }

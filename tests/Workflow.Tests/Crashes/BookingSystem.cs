@@ -50,9 +50,7 @@ internal sealed class BookingSystem : IAsyncDisposable
             ("BookingSaga__PaymentConfirmationTimeout", "00:01:00"),
             // An order whose replica died before it started the saga is picked up by the recovery within seconds.
             ("BookingSaga__RecoveryInterval", "00:00:02"),
-            ("BookingSaga__RecoveryAge", "00:00:05"),
-            // The SDK's worker names each activity it runs at Debug: how a test sees which replicas took work.
-            ("Logging__LogLevel__Dapr.Workflow", "Debug"))))];
+            ("BookingSaga__RecoveryAge", "00:00:05"))))];
     }
 
     public ServiceProcess Payments { get; }
