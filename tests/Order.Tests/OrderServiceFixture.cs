@@ -28,7 +28,10 @@ public class OrderServiceFixture(TestServers servers) : IAsyncLifetime
     public ListLoggerProvider Logs { get; } = new();
 
     /// <summary>The service's workflow client, to drive its sagas as an operator would.</summary>
-    public DaprWorkflowClient Workflows => (_service ?? throw new InvalidOperationException("The service starts in InitializeAsync.")).App.Services.GetRequiredService<DaprWorkflowClient>();
+    public DaprWorkflowClient Workflows => Services.GetRequiredService<DaprWorkflowClient>();
+
+    /// <summary>The running service's own services, to call one of its parts directly.</summary>
+    public IServiceProvider Services => (_service ?? throw new InvalidOperationException("The service starts in InitializeAsync.")).App.Services;
 
     /// <summary>Configuration beyond <see cref="OrderService"/>'s test defaults.</summary>
     protected virtual IReadOnlyDictionary<string, string?>? Settings => null;

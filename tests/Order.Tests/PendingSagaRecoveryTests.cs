@@ -2,6 +2,7 @@ using System.Net;
 using CloudScale.Order.Orders;
 using CloudScale.Order.Saga;
 using CloudScale.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudScale.Order.Tests;
 
@@ -46,6 +47,25 @@ public sealed class PendingSagaRecoveryTests(RecoveringOrderServiceFixture order
 
         var details = await GetAsync(orderId);
         Assert.Equal((OrderStatus.Pending, "TERMINATED"), (details.Order.Status, details.Saga.RuntimeStatus));
+    }
+
+    [Fact]
+    public async Task An_order_read_while_pending_whose_saga_then_ended_with_it_is_not_reported()
+    {
+        var orderId = await OrderClient.InsertPendingOrderAsync(order.Database);
+        await Poll.UntilAsync(async () => (await GetAsync(orderId)).Saga.RuntimeStatus is "PENDING" or "RUNNING", TimeSpan.FromSeconds(10));
+        var readWhilePending = (await GetAsync(orderId)).Order;
+
+        // The order ends and then its saga, as a recovery pass that read a batch of pending orders sees it a moment later.
+        (await order.Client.PostEmptyAsync($"/orders/{orderId}/cancel")).Dispose();
+        await order.Workflows.TerminateWorkflowAsync(BookingSagaInput.InstanceIdOf(orderId), cancellation: TestContext.Current.CancellationToken);
+        await Poll.UntilAsync(async () => (await GetAsync(orderId)).Saga.RuntimeStatus == "TERMINATED", TimeSpan.FromSeconds(10));
+
+        var started = await order.Services.GetRequiredService<BookingSagas>().EnsureStartedAsync(readWhilePending, TestContext.Current.CancellationToken);
+
+        Assert.Equal((OrderStatus.Pending, false), (readWhilePending.Status, started));
+        Assert.Equal(OrderStatus.Cancelled, (await GetAsync(orderId)).Order.Status);
+        Assert.DoesNotContain(order.Logs.Messages, message => message.StartsWith($"Order {orderId} is pending but", StringComparison.Ordinal));
     }
 
     private async Task<OrderDetails> GetAsync(Guid orderId) =>

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace CloudScale.Order.Saga;
 
 /// <summary>Starts, signals and reads the booking saga of an order; the saga's instance id is the order's id.</summary>
-internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOptions<BookingSagaOptions> options, ILogger<BookingSagas> logger)
+internal sealed partial class BookingSagas(
+    DaprWorkflowClient workflows, OrderStore orders, IOptions<BookingSagaOptions> options, ILogger<BookingSagas> logger)
 {
     private static readonly TimeSpan CancelSignalDeadline = TimeSpan.FromSeconds(3);
 
@@ -16,6 +17,8 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
     /// to a crash after the order's commit (and <see cref="PendingSagaRecovery"/> catches the orders nobody retries).
     /// A saga that ended while its order is still pending is never started afresh: it may have left a confirmed
     /// reservation or an authorized payment that a new run would not know about, so it is reported instead.
+    /// <paramref name="order"/> may be older than the saga's state (the recovery pass reads a whole batch first), so an
+    /// ended saga is reported only when the order is still pending after it ended.
     /// </summary>
     public async Task<bool> EnsureStartedAsync(CustomerOrder order, CancellationToken cancellationToken)
     {
@@ -27,7 +30,7 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
         var instanceId = BookingSagaInput.InstanceIdOf(order.Id);
         if (await ExistingSagaAsync(instanceId, cancellationToken) is { } existing)
         {
-            if (existing.IsWorkflowCompleted)
+            if (existing.IsWorkflowCompleted && await IsStillPendingAsync(order.Id, cancellationToken))
             {
                 LogStranded(logger, order.Id, existing.RuntimeStatus, existing.FailureDetails?.ErrorMessage);
             }
@@ -54,6 +57,9 @@ internal sealed partial class BookingSagas(DaprWorkflowClient workflows, IOption
             return false;
         }
     }
+
+    private async Task<bool> IsStillPendingAsync(Guid orderId, CancellationToken cancellationToken) =>
+        (await orders.FindAsync(orderId, cancellationToken))?.Order.IsFinal == false;
 
     private async Task<WorkflowState?> ExistingSagaAsync(string instanceId, CancellationToken cancellationToken)
     {
