@@ -7,8 +7,9 @@ using Grpc.Net.Client;
 namespace CloudScale.Sidecar.Workflow.Tests;
 
 /// <summary>
-/// Who gets a work item: any worker connected to the app (through any of its sidecars, which share the store), one at a
-/// time under a lease; a worker or sidecar that goes away mid-item loses nothing, and a late completion is refused.
+/// Who gets a work item: a worker connected to the app through the sidecar that owns the instance (the sidecars of an app
+/// share the store and spread its instances over themselves), one at a time under a lease; a worker or sidecar that goes
+/// away mid-item loses nothing, and a late completion is refused.
 /// </summary>
 public sealed class WorkDistributionTests(TestServers servers)
 {
@@ -31,6 +32,53 @@ public sealed class WorkDistributionTests(TestServers servers)
 
         var workers = ids.SelectMany(id => TestWorkflows.WorkersByInstance[id]).ToHashSet(StringComparer.Ordinal);
         Assert.Equal(["first", "second"], workers.Order(StringComparer.Ordinal), StringComparer.Ordinal);
+    }
+
+    [Fact]
+    public async Task Instances_started_through_one_sidecar_spread_over_the_workers_of_every_sidecar_of_the_app()
+    {
+        var appId = $"spread-{Suffix()}";
+        var store = WorkflowStores.Redis((await servers.RedisAsync()).ConnectionString);
+        await using var starter = await StartSidecarAsync(appId, store);
+        await using var other = await StartSidecarAsync(appId, store);
+        await using var first = await WorkerHost.StartAsync(starter, "first");
+
+        // The second worker joins after the first has taken work; it must get a share of what the starter is given later.
+        var before = await first.Client.ScheduleNewWorkflowAsync("FanOut", $"spread-{Suffix()}", 3, null, Token);
+        Assert.Equal(14, (await first.Client.CompletionAsync(before)).ReadOutputAs<int>());
+        await using var second = await WorkerHost.StartAsync(other, "second");
+        await Poll.UntilAsync(
+            async () =>
+            {
+                var id = await first.Client.ScheduleNewWorkflowAsync("FanOut", $"spread-{Suffix()}", 1, null, Token);
+                await first.Client.CompletionAsync(id);
+                return TestWorkflows.WorkersByInstance[id].Contains("second", StringComparer.Ordinal);
+            },
+            Deadline);
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ => first.Client.ScheduleNewWorkflowAsync("FanOut", $"spread-{Suffix()}", 2, null, Token)));
+        foreach (var id in ids)
+        {
+            Assert.Equal(5, (await first.Client.CompletionAsync(id)).ReadOutputAs<int>());
+        }
+
+        // Each instance runs where it is owned: all its activities on one worker, and each worker owns some of them.
+        var workerOf = ids.Select(id => Assert.Single(TestWorkflows.WorkersByInstance[id].Distinct(StringComparer.Ordinal))).ToList();
+        Assert.InRange(workerOf.Count(worker => worker == "second"), 3, ids.Length - 3);
+    }
+
+    [Fact]
+    public async Task A_worker_started_before_its_sidecar_runs_the_work_given_to_it_once_the_sidecar_is_up()
+    {
+        var settings = SidecarSettingsFor($"early-{Suffix()}", WorkflowStores.Redis((await servers.RedisAsync()).ConnectionString));
+        await using var worker = await WorkerHost.StartAsync(new Uri($"http://127.0.0.1:{settings.GrpcPort}"), "early");
+        await using var sidecar = await DaprSidecar.StartAsync(settings);
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => worker.Client.ScheduleNewWorkflowAsync("FanOut", $"early-{Suffix()}", 3, null, Token)));
+        foreach (var id in ids)
+        {
+            Assert.Equal(14, (await worker.Client.CompletionAsync(id)).ReadOutputAs<int>());
+        }
     }
 
     [Fact]
@@ -168,11 +216,14 @@ public sealed class WorkDistributionTests(TestServers servers)
     }
 
     private async Task<DaprSidecar> StartSidecarAsync(string appId, string? store = null) =>
-        await DaprSidecar.StartAsync(new SidecarSettings(appId, SidecarResources.Folder(("workflowstore.yaml", store ?? WorkflowStores.Redis((await servers.RedisAsync()).ConnectionString))))
+        await DaprSidecar.StartAsync(SidecarSettingsFor(appId, store ?? WorkflowStores.Redis((await servers.RedisAsync()).ConnectionString)));
+
+    private static SidecarSettings SidecarSettingsFor(string appId, string store) =>
+        new(appId, SidecarResources.Folder(("workflowstore.yaml", store)))
         {
             // Short leases, so that redelivery after one is seen within the test.
             Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["CLOUDSCALE_WORKFLOW_LEASE"] = "2s" },
-        });
+        };
 
     /// <summary>The lease on the instance's one scheduled activity, as the sidecar wrote it in the store.</summary>
     private static async Task<(string Token, long ExpiresAt)> ActivityLeaseAsync(string database, string instanceId)

@@ -23,12 +23,16 @@ internal sealed class WorkerHost : IAsyncDisposable
 
     public DaprWorkflowClient Client { get; }
 
-    public static async Task<WorkerHost> StartAsync(DaprSidecar sidecar, string worker, string? apiToken = null)
+    public static Task<WorkerHost> StartAsync(DaprSidecar sidecar, string worker, string? apiToken = null) =>
+        StartAsync(sidecar.GrpcEndpoint, worker, apiToken);
+
+    /// <summary>An app whose sidecar's gRPC endpoint is <paramref name="grpcEndpoint"/>, whether or not anything listens there yet.</summary>
+    public static async Task<WorkerHost> StartAsync(Uri grpcEndpoint, string worker, string? apiToken = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            ["DAPR_GRPC_ENDPOINT"] = sidecar.GrpcEndpoint.ToString().TrimEnd('/'),
+            ["DAPR_GRPC_ENDPOINT"] = grpcEndpoint.ToString().TrimEnd('/'),
             ["DAPR_API_TOKEN"] = apiToken,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -100,4 +100,5 @@ internal sealed record OutboxMessage(string Id, string Target, OutboxKind Kind, 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, UseStringEnumConverter = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(InstanceRecord))]
 [JsonSerializable(typeof(List<string>))]
+[JsonSerializable(typeof(Dictionary<string, long>))]
 internal sealed partial class WorkflowJson : JsonSerializerContext;

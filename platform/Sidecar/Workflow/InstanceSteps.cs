@@ -65,6 +65,31 @@ internal static class InstanceSteps
         !record.IsTerminal
         && (OrchestrationClaimable(record, now) || record.Activities.Any(task => task.Lease is null || !task.Lease.IsLive(now)));
 
+    /// <summary>
+    /// Since when the instance has had work that no lease holds, null when it has none: the earliest of its ready events'
+    /// times, the ends of the leases that ran out, and the last write for work that was released or never handed out.
+    /// </summary>
+    public static long? ClaimableSince(InstanceRecord record, long now)
+    {
+        if (!HasClaimableWork(record, now))
+        {
+            return null;
+        }
+
+        var since = long.MaxValue;
+        if (OrchestrationClaimable(record, now))
+        {
+            since = record.Dispatched.Count > 0 ? record.Lease?.ExpiresAt ?? record.LastUpdatedAt : record.Inbox.Where(entry => entry.VisibleAt <= now).Min(entry => entry.VisibleAt);
+        }
+
+        foreach (var task in record.Activities.Where(task => task.Lease is null || !task.Lease.IsLive(now)))
+        {
+            since = Math.Min(since, task.Lease?.ExpiresAt ?? record.LastUpdatedAt);
+        }
+
+        return since;
+    }
+
     private static bool OrchestrationClaimable(InstanceRecord record, long now) =>
         record.Status != OrchestrationStatus.Suspended
         && (record.Lease is null || !record.Lease.IsLive(now))

@@ -30,7 +30,9 @@ internal sealed record HeldItem(string InstanceId, long ClaimedAt, long ExpiresA
 /// The durable task backend: the instance operations of <c>TaskHubSidecarService</c> and the HTTP workflow API, and the
 /// dispatch of work items to the connected workers of this app. Every change is a step on one instance record
 /// (<see cref="InstanceSteps"/>) written by <see cref="WorkflowStore.UpdateAsync{T}"/>; work is claimed under a lease in
-/// the store, so several sidecars of one app id share the store and each item goes to exactly one worker at a time.
+/// the store, so several sidecars of one app id share the store and each item goes to exactly one worker at a time. Each
+/// instance is run by the workers of the sidecar that owns it (<see cref="WorkflowMembers"/>), so that instances spread
+/// over the app's replicas.
 /// </summary>
 internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimings timings, TimeProvider time, ILogger<WorkflowBackend> logger)
 {
@@ -50,6 +52,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     private readonly InstanceWatchers _watchers = new();
     private readonly ConcurrentDictionary<string, long> _missingSince = new(StringComparer.Ordinal);
     private readonly WriteCoalescer<QueuedStep> _steps = new();
+    private readonly WorkflowMembers _members = new();
     private int _nextStream;
 
     public WorkflowTimings Timings => timings;
@@ -65,6 +68,12 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     private WorkflowStore Store => store ?? throw NotConfigured();
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// How long a sidecar's membership lasts after its last scan wrote it, and how long work may wait for its owner before
+    /// any sidecar takes it (the owner may have died, or the members' views of each other may differ for a moment).
+    /// </summary>
+    private long MembershipMilliseconds => (long)(timings.PollInterval.TotalMilliseconds * 4);
 
     public async Task<string> StartAsync(CreateInstanceRequest request, CancellationToken cancellationToken)
     {
@@ -297,6 +306,11 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
     {
         _streams.TryRemove(stream, out _);
         stream.Items.Writer.TryComplete();
+        if (!HasWorkers && store is not null)
+        {
+            await LeaveAsync();
+        }
+
         foreach (var (token, (instanceId, _, _)) in stream.Held)
         {
             try
@@ -411,6 +425,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
             return;
         }
 
+        await HeartbeatAsync(store, cancellationToken);
         var ids = await store.ReadIndexAsync(cancellationToken);
         foreach (var chunk in ids.Chunk(100))
         {
@@ -428,7 +443,7 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
                     await store.RemoveFromIndexAsync(record.InstanceId, cancellationToken);
                 }
 
-                if (InstanceSteps.HasClaimableWork(record, now))
+                if (InstanceSteps.HasClaimableWork(record, now) && IsOursToClaim(record, now))
                 {
                     await DispatchAsync(record.InstanceId, cancellationToken);
                 }
@@ -568,9 +583,45 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
         }
     }
 
-    /// <summary>Claims what is due in a record about to be written, when a worker is connected here; <see cref="Hand"/> gives it out after the write.</summary>
+    /// <summary>
+    /// Claims what is due in a record about to be written, when a worker is connected here and the instance is this
+    /// sidecar's to run; <see cref="Hand"/> gives it out after the write.
+    /// </summary>
     private ClaimedWork ClaimWithin(InstanceRecord record, long now) =>
-        HasWorkers && InstanceSteps.HasClaimableWork(record, now) ? InstanceSteps.Claim(record, now, timings.LeaseDuration) : ClaimedWork.None;
+        HasWorkers && InstanceSteps.HasClaimableWork(record, now) && IsOursToClaim(record, now) ? InstanceSteps.Claim(record, now, timings.LeaseDuration) : ClaimedWork.None;
+
+    /// <summary>
+    /// This sidecar owns the instance (<see cref="WorkflowMembers"/>), or its work has waited for its owner longer than
+    /// a membership lasts. A step written here on another sidecar's instance thus waits for that sidecar's next scan.
+    /// </summary>
+    private bool IsOursToClaim(InstanceRecord record, long now) =>
+        _members.Owns(record.InstanceId) || now - (InstanceSteps.ClaimableSince(record, now) ?? now) >= MembershipMilliseconds;
+
+    /// <summary>Renews this sidecar's membership and learns who else has workers, once a scan.</summary>
+    private async Task HeartbeatAsync(WorkflowStore workflowStore, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var before = _members.Live.Count;
+        _members.Observe(await workflowStore.UpdateMembersAsync(members => _members.Apply(members, now, now + MembershipMilliseconds), cancellationToken), now);
+        if (_members.Live.Count != before)
+        {
+            LogMembersChanged(logger, _members.Live.Count);
+        }
+    }
+
+    /// <summary>The last worker left: the other sidecars take this one's instances at their next scan rather than after its membership expires.</summary>
+    private async Task LeaveAsync()
+    {
+        try
+        {
+            var now = Now;
+            _members.Observe(await Store.UpdateMembersAsync(members => _members.Apply(members, now, expiresAt: null), CancellationToken.None), now);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogLeaveFailed(logger, exception);
+        }
+    }
 
     private void Hand(string instanceId, ClaimedWork claimed)
     {
@@ -655,6 +706,12 @@ internal sealed partial class WorkflowBackend(WorkflowStore? store, WorkflowTimi
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the work item of workflow instance {InstanceId}; it is handed out again when its lease expires")]
     private static partial void LogReleaseFailed(ILogger logger, Exception exception, string instanceId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workflow work is shared by {Members} sidecars of this app")]
+    private static partial void LogMembersChanged(ILogger logger, int members);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not leave the app's workflow membership; the other sidecars take over this one's instances when it expires")]
+    private static partial void LogLeaveFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workflow instance {InstanceId}: background dispatch failed; the next scan retries it")]
     private static partial void LogBackgroundFailed(ILogger logger, Exception exception, string instanceId);

@@ -212,6 +212,32 @@ internal sealed class WorkflowStore(IStateStore store, string? keyPrefix)
         }
     }
 
+    /// <summary>
+    /// Changes the app's membership record (member id → when its membership expires, <see cref="WorkflowMembers"/>) with
+    /// its etag, again on a fresh read whenever another sidecar got there first, and returns the record as written.
+    /// </summary>
+    public async Task<Dictionary<string, long>> UpdateMembersAsync(Action<Dictionary<string, long>> change, CancellationToken cancellationToken)
+    {
+        var key = Key("workflow-members", "all");
+        for (var attempt = 1; ; attempt++)
+        {
+            var item = await store.GetAsync(key, cancellationToken);
+            var members = item is null ? new Dictionary<string, long>(StringComparer.Ordinal)
+                : new Dictionary<string, long>(JsonSerializer.Deserialize(item.Data, WorkflowJson.Default.DictionaryStringInt64) ?? [], StringComparer.Ordinal);
+            change(members);
+            try
+            {
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(members, WorkflowJson.Default.DictionaryStringInt64);
+                await store.SetAsync(new SetRequest(key, StateValue.FromBytes(bytes), item?.ETag, FirstWrite, NoMetadata), cancellationToken);
+                return members;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException && attempt < MaxAttempts)
+            {
+                await BackOffAsync(attempt, cancellationToken);
+            }
+        }
+    }
+
     private async Task<(InstanceRecord? Record, string? ETag)> ReadWithETagAsync(string key, CancellationToken cancellationToken)
     {
         var item = await store.GetAsync(key, cancellationToken);

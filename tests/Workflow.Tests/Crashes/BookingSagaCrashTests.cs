@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using CloudScale.Testing;
 
 namespace CloudScale.Workflow.Tests.Crashes;
@@ -36,8 +37,11 @@ public sealed class BookingSagaCrashTests(TestServers servers)
 
         var outcomes = await WaitUntilEverySagaEndedAsync(system.OrderReplicas[0].BaseAddress, orderIds, () => $"{kills.Count} kills: {string.Join(", ", kills)}");
         await AssertEachEffectOnceAsync(outcomes, orderDb, bookingDb, system.Payments.BaseAddress);
+        // The sidecars spread the sagas over both replicas, so each one's crashes cut work in flight.
+        var activitiesRun = system.OrderReplicas.Select(replica => Regex.Count(replica.Output, "Executing activity: ")).ToList();
+        Assert.All(activitiesRun, count => Assert.True(count > 0, $"activities run by the Order replicas: {string.Join(", ", activitiesRun)}"));
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"kills: {string.Join(", ", kills)}; outcomes: {string.Join(", ", outcomes.CountBy(outcome => outcome.Reason ?? outcome.Status).Select(count => $"{count.Value} {count.Key}"))}");
+            $"kills: {string.Join(", ", kills)}; activities run by replica: {string.Join(", ", activitiesRun)}; outcomes: {string.Join(", ", outcomes.CountBy(outcome => outcome.Reason ?? outcome.Status).Select(count => $"{count.Value} {count.Key}"))}");
     }
 
     private static async Task<Guid[]> CreateRoomsAsync(Uri booking, int count)

@@ -1,4 +1,6 @@
+using System.Net.Http.Json;
 using System.Reflection;
+using System.Text.Json;
 using CloudScale.Testing;
 
 namespace CloudScale.Workflow.Tests.Crashes;
@@ -50,7 +52,9 @@ internal sealed class BookingSystem : IAsyncDisposable
             ("BookingSaga__PaymentConfirmationTimeout", "00:01:00"),
             // An order whose replica died before it started the saga is picked up by the recovery within seconds.
             ("BookingSaga__RecoveryInterval", "00:00:02"),
-            ("BookingSaga__RecoveryAge", "00:00:05"))))];
+            ("BookingSaga__RecoveryAge", "00:00:05"),
+            // The SDK's worker names each activity it runs at Debug: how a test sees which replicas took work.
+            ("Logging__LogLevel__Dapr.Workflow.Worker.WorkflowWorker", "Debug"))))];
     }
 
     public ServiceProcess Payments { get; }
@@ -59,7 +63,11 @@ internal sealed class BookingSystem : IAsyncDisposable
 
     public IReadOnlyList<ServiceProcess> OrderReplicas { get; }
 
-    /// <summary>Starts the services and sidecars, Order's replicas one at a time: the first applies Order's schema migrations.</summary>
+    /// <summary>
+    /// Starts the services and sidecars, Order's replicas one at a time (the first applies Order's schema migrations), and
+    /// waits until every replica's workflow worker is connected to its sidecar: a worker that started before its sidecar
+    /// connects only after the SDK's back-off, and the sagas started before then are not spread over it.
+    /// </summary>
     public static async Task<BookingSystem> StartAsync(string redis, string orderDb, string bookingDb, string workflowDb, int orderReplicas)
     {
         var system = new BookingSystem(redis, orderDb, bookingDb, workflowDb, orderReplicas);
@@ -72,6 +80,11 @@ internal sealed class BookingSystem : IAsyncDisposable
             {
                 await system.OrderReplicas[index].StartAsync();
                 system._orderSidecars[index] = await DaprSidecar.StartAsync(system._orderSidecarSettings[index]);
+            }
+
+            foreach (var sidecar in system._orderSidecars)
+            {
+                await Poll.UntilAsync(async () => await ConnectedWorkersAsync(sidecar!) > 0, TimeSpan.FromSeconds(60));
             }
 
             return system;
@@ -102,6 +115,12 @@ internal sealed class BookingSystem : IAsyncDisposable
         {
             await service.DisposeAsync();
         }
+    }
+
+    private static async Task<int> ConnectedWorkersAsync(DaprSidecar sidecar)
+    {
+        var metadata = await sidecar.Http.GetFromJsonAsync<JsonElement>("/v1.0/metadata");
+        return metadata.TryGetProperty("workflows", out var workflows) ? workflows.GetProperty("connectedWorkers").GetInt32() : 0;
     }
 
     /// <summary>How a service reaches its sidecar, and the token it expects from it, as the AppHost's Dapr integration sets them.</summary>
