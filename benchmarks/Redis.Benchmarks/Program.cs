@@ -14,11 +14,10 @@ var rootCommand = new RootCommand("""
 {
     jsonOption, scaleOption, roundsOption,
 };
-var parsed = rootCommand.Parse(args);
-// Help and a bad argument each have an action of their own; a run has none.
-if (parsed.Action is not null)
+var (parsed, exitCode) = await rootCommand.ParseForRunAsync(args);
+if (exitCode is { } helpOrError)
 {
-    return await parsed.InvokeAsync();
+    return helpOrError;
 }
 
 var (jsonPath, scale, rounds) = (parsed.GetValue(jsonOption), parsed.GetValue(scaleOption), parsed.GetValue(roundsOption));

@@ -30,11 +30,10 @@ var command = new RootCommand("What a Dapr building block costs, through the sid
 {
     jsonOption, secondsOption, warmUpOption, callersOption, onlyOption,
 };
-var parsed = command.Parse(args);
-// Help and a bad argument each have an action of their own; a run has none.
-if (parsed.Action is not null)
+var (parsed, exitCode) = await command.ParseForRunAsync(args);
+if (exitCode is { } helpOrError)
 {
-    return await parsed.InvokeAsync();
+    return helpOrError;
 }
 
 var jsonPath = parsed.GetValue(jsonOption)!;

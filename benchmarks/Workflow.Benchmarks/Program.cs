@@ -22,11 +22,10 @@ var command = new RootCommand("Workflows completed per second and their latency,
 {
     jsonOption, countOption, concurrencyOption,
 };
-var parsed = command.Parse(args);
-// Help and a bad argument each have an action of their own; a run has none.
-if (parsed.Action is not null)
+var (parsed, exitCode) = await command.ParseForRunAsync(args);
+if (exitCode is { } helpOrError)
 {
-    return await parsed.InvokeAsync();
+    return helpOrError;
 }
 
 var jsonPath = parsed.GetValue(jsonOption)!;

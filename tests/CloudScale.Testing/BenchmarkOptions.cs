@@ -10,6 +10,18 @@ namespace CloudScale.Testing;
 /// </summary>
 public static class BenchmarkOptions
 {
+    /// <summary>
+    /// Parses a benchmark's command line. Help and a bad argument each have an action of their own (the usage, or the
+    /// error with exit code 1), which runs here and gives the exit code; a command line for a run has none.
+    /// </summary>
+    public static async Task<(ParseResult Parsed, int? ExitCode)> ParseForRunAsync(
+        this RootCommand command, IReadOnlyList<string> args, InvocationConfiguration? console = null)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var parsed = command.Parse(args);
+        return (parsed, parsed.Action is null ? null : await parsed.InvokeAsync(console));
+    }
+
     public static Option<string?> Json(string? defaultPath) => new("--json")
     {
         Description = defaultPath is null ? "Also write the figures as JSON to FILE (directories are created)." : "Where to write the figures as JSON (directories are created).",

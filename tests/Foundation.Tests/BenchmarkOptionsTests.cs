@@ -50,18 +50,25 @@ public sealed class BenchmarkOptionsTests
         Assert.Equal(error, Assert.Single(parsed.Errors).Message);
     }
 
-    [Fact]
-    public async Task A_bad_value_ends_the_command_with_a_non_zero_exit_before_it_runs()
+    [Theory]
+    [InlineData("--count none", 1, "--count must be a positive whole number, not 'none'.")]
+    [InlineData("--help", 0, "Usage:")]
+    public async Task Help_and_a_bad_value_end_the_command_with_their_exit_code_before_it_runs(string commandLine, int expectedExitCode, string expectedOutput)
     {
-        var ran = false;
-        var command = new RootCommand("benchmark") { BenchmarkOptions.PositiveInteger("--rounds", 3, "rounds") };
-        command.SetAction(_ => ran = true);
         var output = new StringWriter();
 
-        var exitCode = await command.Parse(["--rounds", "none"]).InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, TestContext.Current.CancellationToken);
+        var (_, exitCode) = await Command.ParseForRunAsync(commandLine.Split(' '), new InvocationConfiguration { Output = output, Error = output });
 
-        Assert.NotEqual(0, exitCode);
-        Assert.False(ran);
-        Assert.Contains("--rounds must be a positive whole number, not 'none'.", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(expectedExitCode, exitCode);
+        Assert.Contains(expectedOutput, output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_command_line_for_a_run_has_no_exit_code_and_gives_its_values()
+    {
+        var (parsed, exitCode) = await Command.ParseForRunAsync(["--seconds", "2"]);
+
+        Assert.Null(exitCode);
+        Assert.Equal(2, parsed.GetValue(Seconds));
     }
 }
