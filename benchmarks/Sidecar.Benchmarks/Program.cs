@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Aspire.Hosting.Dapr;
 using StackExchange.Redis;
 using CloudScale.Sidecar.Benchmarks;
 using CloudScale.Testing;

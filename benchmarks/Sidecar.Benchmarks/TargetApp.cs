@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using Aspire.Hosting.Dapr;
 using CloudScale.Testing;
 using Dapr.Client.Autogen.Grpc.v1;
 using Google.Protobuf;

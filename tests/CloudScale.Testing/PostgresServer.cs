@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Aspire.Hosting.Dapr;
 using Npgsql;
 
 namespace CloudScale.Testing;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Aspire.Hosting.Dapr;
 using CloudScale.ServiceDefaults.Health;
 using CloudScale.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using Aspire.Hosting.Dapr;
 using CloudScale.Testing;
 using Dapr.DurableTask.Protobuf;
 using Dapr.Workflow;

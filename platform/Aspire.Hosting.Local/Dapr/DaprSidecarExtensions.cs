@@ -69,8 +69,8 @@ public static class DaprSidecarExtensions
         var app = builder.Resource;
         var name = replicas == 1 ? $"{app.Name}-dapr" : $"{app.Name}-dapr-{index + 1}";
         var sidecar = model.AddResource(new DaprSidecarResource(name, runtime.Command, model.AppHostDirectory, app, appId, index))
-            .WithEndpoint(port: LocalPorts.Free(), isProxied: false, name: DaprSidecarResource.HttpEndpointName, scheme: "http")
-            .WithEndpoint(port: LocalPorts.Free(), isProxied: false, name: DaprSidecarResource.GrpcEndpointName, scheme: "http")
+            .WithEndpoint(port: LoopbackPorts.Free(), isProxied: false, name: DaprSidecarResource.HttpEndpointName, scheme: "http")
+            .WithEndpoint(port: LoopbackPorts.Free(), isProxied: false, name: DaprSidecarResource.GrpcEndpointName, scheme: "http")
             .WithHttpHealthCheck("/v1.0/healthz/outbound", statusCode: 204, endpointName: DaprSidecarResource.HttpEndpointName)
             .WithParentRelationship(app)
             .WithIconName("Link")
@@ -141,8 +141,8 @@ public static class DaprSidecarExtensions
         if (runtime.IsDaprd)
         {
             // daprd's own defaults (50002, 9090, …) would collide between the sidecars of one machine.
-            AddOption(context.Args, "--dapr-internal-grpc-port", LocalPorts.Free().ToString(CultureInfo.InvariantCulture));
-            AddOption(context.Args, "--metrics-port", LocalPorts.Free().ToString(CultureInfo.InvariantCulture));
+            AddOption(context.Args, "--dapr-internal-grpc-port", LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture));
+            AddOption(context.Args, "--metrics-port", LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture));
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Dapr;
 using Aspire.Hosting.Local;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -33,7 +34,7 @@ public static partial class LocalPostgresBuilderExtensions
         var server = new LocalPostgresServerResource(
             name, asServerUser ? "/usr/bin/setpriv" : Path.Combine(bin, "postgres"), app.AppHostDirectory, postgres.Resource.UserNameParameter, postgres.Resource.PasswordParameter);
         var local = LocalProcessData.Replace(postgres, server)
-            .WithEndpoint(port: LocalPorts.Free(), isProxied: false, name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp")
+            .WithEndpoint(port: LoopbackPorts.Free(), isProxied: false, name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp")
             .WithIconName("Database");
         var directory = LocalProcessData.DirectoryOf(app, name);
         local.WithArgs(context => AddServerArguments(context.Args, server, bin, directory, asServerUser, LocalProcessData.IsEphemeral(app)));

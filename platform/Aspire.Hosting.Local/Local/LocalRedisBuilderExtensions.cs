@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Dapr;
 using Aspire.Hosting.Local;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -23,7 +24,7 @@ public static class LocalRedisBuilderExtensions
         var name = redis.Resource.Name;
         var directory = LocalProcessData.DirectoryOf(app, name);
         var local = LocalProcessData.Replace(redis, new LocalRedisResource(name, redis.Resource.PasswordParameter!, app.AppHostDirectory))
-            .WithEndpoint(port: LocalPorts.Free(), isProxied: false, name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp")
+            .WithEndpoint(port: LoopbackPorts.Free(), isProxied: false, name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp")
             .WithEnvironment("REDIS_PASSWORD", redis.Resource.PasswordParameter!)
             .WithIconName("Memory");
         var endpoint = local.Resource.PrimaryEndpoint;

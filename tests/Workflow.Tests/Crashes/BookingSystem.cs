@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Reflection;
 using System.Text.Json;
+using Aspire.Hosting.Dapr;
 using CloudScale.Testing;
 
 namespace CloudScale.Workflow.Tests.Crashes;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using Aspire.Hosting.Dapr;
 using CloudScale.Testing;
 
 namespace CloudScale.Workflow.Tests.Crashes;
