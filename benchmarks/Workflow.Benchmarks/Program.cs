@@ -78,12 +78,7 @@ static async Task<IHost> StartAppAsync(DaprSidecar sidecar)
         ["DAPR_GRPC_ENDPOINT"] = sidecar.GrpcEndpoint.ToString().TrimEnd('/'),
     });
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
-    builder.Services.AddDaprWorkflow(options =>
-    {
-        options.RegisterWorkflow<ChainWorkflow>();
-        options.RegisterWorkflow<FanOutWorkflow>();
-        options.RegisterActivity<IncrementActivity>();
-    });
+    builder.Services.AddDaprWorkflow(); // the SDK's source generator registers this assembly's workflows and activities
     var host = builder.Build();
     await host.StartAsync();
     return host;

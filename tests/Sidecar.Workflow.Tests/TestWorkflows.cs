@@ -4,7 +4,10 @@ using Dapr.Workflow;
 
 namespace CloudScale.Sidecar.Workflow.Tests;
 
-/// <summary>A chain of three activities, written as a class as an app writes its workflows.</summary>
+/// <summary>
+/// A chain of three activities, written as a class as an app writes its workflows and, like an app's, registered by the
+/// SDK's source generator rather than in <see cref="TestWorkflows.Register"/>.
+/// </summary>
 internal sealed class ChainWorkflow : Workflow<int, int>
 {
     public override async Task<int> RunAsync(WorkflowContext context, int input)
@@ -52,8 +55,6 @@ internal static class TestWorkflows
 
     private static void RegisterFlows(WorkflowRuntimeOptions options, string worker)
     {
-        options.RegisterWorkflow<ChainWorkflow>();
-        options.RegisterActivity<AddOneActivity>();
         options.RegisterWorkflow<int, int>("FanOut", async (context, count) =>
         {
             var squares = await Task.WhenAll(Enumerable.Range(1, count).Select(n => context.CallActivityAsync<int>("Square", n)));

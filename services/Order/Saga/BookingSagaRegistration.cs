@@ -27,17 +27,8 @@ internal static class BookingSagaRegistration
         });
         builder.Services.AddSingleton<BookingSagas>();
         builder.Services.AddHostedService<PendingSagaRecovery>();
-        builder.Services.AddDaprWorkflow(options =>
-        {
-            options.RegisterWorkflow<BookingSagaWorkflow>();
-            options.RegisterActivity<HoldRoomActivity>();
-            options.RegisterActivity<AuthorizePaymentActivity>();
-            options.RegisterActivity<ConfirmReservationActivity>();
-            options.RegisterActivity<ConfirmOrderActivity>();
-            options.RegisterActivity<CapturePaymentActivity>();
-            options.RegisterActivity<VoidPaymentActivity>();
-            options.RegisterActivity<ReleaseReservationActivity>();
-            options.RegisterActivity<CancelOrderActivity>();
-        });
+        // Dapr.Workflow's source generator registers every Workflow<,> and WorkflowActivity<,> of this assembly; listing
+        // them again here made the SDK warn that each was already registered.
+        builder.Services.AddDaprWorkflow();
     }
 }
