@@ -73,13 +73,24 @@ public static class BenchmarkOptions
         },
     };
 
-    /// <summary>Text given as <c>a,b</c>: each entry trimmed, empty ones dropped.</summary>
-    public static Option<string[]> List(string name, string description) => new(name)
+    /// <summary>
+    /// Prefixes given as <c>a,b</c> (each trimmed, empty ones dropped), each of which must start one of
+    /// <paramref name="names"/>.
+    /// </summary>
+    public static Option<string[]> Prefixes(string name, IReadOnlyList<string> names, string description) => new(name)
     {
-        Description = description,
+        Description = $"{description} The names: {Quoted(names)}.",
         HelpName = "A,B",
-        CustomParser = result => [.. result.Tokens.SelectMany(token => token.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))],
+        CustomParser = result =>
+        {
+            string[] prefixes = [.. result.Tokens.SelectMany(token => token.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))];
+            return prefixes.FirstOrDefault(prefix => !names.Any(known => known.StartsWith(prefix, StringComparison.Ordinal))) is { } unknown
+                ? Refuse(result, $"{name} '{unknown}' starts no name; the names are {Quoted(names)}.", Array.Empty<string>())
+                : prefixes;
+        },
     };
+
+    private static string Quoted(IReadOnlyList<string> names) => string.Join(", ", names.Select(known => $"\"{known}\""));
 
     private static bool TryParsePositiveInteger(string text, out int number) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out number) && number > 0;

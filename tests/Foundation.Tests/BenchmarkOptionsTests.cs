@@ -8,7 +8,7 @@ public sealed class BenchmarkOptionsTests
     private static readonly Option<double> Seconds = BenchmarkOptions.PositiveNumber("--seconds", 3, "seconds");
     private static readonly Option<int> Count = BenchmarkOptions.PositiveInteger("--count", 1000, "count");
     private static readonly Option<int[]> Callers = BenchmarkOptions.PositiveIntegers("--callers", [1, 32], "callers");
-    private static readonly Option<string[]> Only = BenchmarkOptions.List("--only", "only");
+    private static readonly Option<string[]> Only = BenchmarkOptions.Prefixes("--only", ["state get", "state save", "invoke (2 sidecars)"], "only");
     private static readonly RootCommand Command = new("benchmark") { Seconds, Count, Callers, Only };
 
     [Fact]
@@ -43,6 +43,7 @@ public sealed class BenchmarkOptionsTests
     [InlineData("--count", "1.5", "--count must be a positive whole number, not '1.5'.")]
     [InlineData("--callers", "1,x", "--callers takes positive whole numbers separated by commas; 'x' is not one.")]
     [InlineData("--callers", "1,0", "--callers takes positive whole numbers separated by commas; '0' is not one.")]
+    [InlineData("--only", "state,publish", "--only 'publish' starts no name; the names are \"state get\", \"state save\", \"invoke (2 sidecars)\".")]
     public void A_bad_value_is_refused_with_an_error_naming_it(string option, string value, string error)
     {
         var parsed = Command.Parse([option, value]);
