@@ -12,9 +12,12 @@ internal static class OrderTelemetry
 
     private static readonly Meter Meter = new(Name);
 
-    /// <summary>POST /orders by outcome: <c>Created</c>, <c>Replayed</c> (same key, same body) or <c>KeyReused</c> (same key, other body).</summary>
+    /// <summary>
+    /// POST /orders by outcome: <c>Created</c>, <c>Replayed</c> (same key, same body), <c>KeyReused</c> (same key, other
+    /// body) or <c>RateLimited</c> (the customer's placement limit reached).
+    /// </summary>
     public static readonly Counter<long> PlaceOrders = Meter.CreateCounter<long>(
-        "order.place", unit: "{request}", description: "Place-order requests by idempotency outcome.");
+        "order.place", unit: "{request}", description: "Place-order requests by outcome.");
 
     /// <summary>Outbox rows handed to the sidecar, by outcome: <c>published</c> or <c>failed</c>.</summary>
     public static readonly Counter<long> OutboxPublishes = Meter.CreateCounter<long>(

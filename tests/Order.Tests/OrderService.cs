@@ -14,13 +14,13 @@ internal static class OrderService
     /// Order on <paramref name="database"/>, calling the sidecar of <paramref name="sidecar"/> at its HTTP and gRPC ports
     /// (nothing needs to listen there unless sagas are started). The relay polls every 100 ms, so that a test sees an outbox row move within a
     /// second instead of after production's backoff. Sagas are scheduled but not run unless <paramref name="runsSagas"/>;
-    /// <paramref name="logs"/>, when given, receives everything the service logs.
+    /// <paramref name="settings"/> are applied over these; <paramref name="logs"/>, when given, receives everything the service logs.
     /// </summary>
     public static Task<InProcessApp> StartOrderAsync(
         string database, string redis, SidecarSettings sidecar, IReadOnlyDictionary<string, string?>? settings = null, bool runsSagas = false, ILoggerProvider? logs = null,
         string environment = "Production") =>
         InProcessApp.StartAsync(
-            new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal), StringComparer.Ordinal)
+            new Dictionary<string, string?>(StringComparer.Ordinal)
             {
                 ["ConnectionStrings:orderdb"] = database,
                 ["ConnectionStrings:cache"] = redis,
@@ -30,7 +30,9 @@ internal static class OrderService
                 ["APP_API_TOKEN"] = "test-app-token",
                 ["Outbox:PollInterval"] = "00:00:00.100",
                 ["Outbox:MaxRetryDelay"] = "00:00:00.400",
-            },
+                // Test classes share one Redis and their customers' placement buckets; OrderPlacementLimitTests sets its own.
+                ["OrderPlacementLimit:TokenLimit"] = "1000000",
+            }.OverriddenBy(settings),
             builder =>
             {
                 // Most of these tests are about Order's own API and outbox, so the saga is scheduled but not run; it runs
@@ -56,6 +58,16 @@ internal static class OrderService
                 app.MapOrderApi();
             },
             environment);
+
+    private static Dictionary<string, string?> OverriddenBy(this Dictionary<string, string?> defaults, IReadOnlyDictionary<string, string?>? settings)
+    {
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>(StringComparer.Ordinal))
+        {
+            defaults[key] = value;
+        }
+
+        return defaults;
+    }
 
     /// <summary>A sidecar on free loopback ports that nobody starts: one that is down.</summary>
     public static SidecarSettings NoSidecar() => new("order", ResourcesPath: "");

@@ -15,6 +15,13 @@ internal static class Problems
         Problem(StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "Idempotency key reused",
             $"The Idempotency-Key '{key}' was already used for a different request; use a new key for a new order.");
 
+    public static ProblemHttpResult TooManyOrders(string customerId, TimeSpan retryAfter) =>
+        Problem(StatusCodes.Status429TooManyRequests, "too-many-orders", "Too many orders",
+            $"Customer '{customerId}' has placed as many orders as it may for now; try again in {RetryAfterSeconds(retryAfter)} s (Retry-After).");
+
+    /// <summary>The whole seconds of a <c>Retry-After</c> header (RFC 9110 delay-seconds), at least one.</summary>
+    public static int RetryAfterSeconds(TimeSpan retryAfter) => Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+
     public static ProblemHttpResult OrderAlreadyFinal(CustomerOrder order) =>
         Problem(StatusCodes.Status409Conflict, "order-final", "Order already final",
             $"Order {order.Id} is already {order.Status.ToString().ToLowerInvariant()} and can no longer be cancelled.");

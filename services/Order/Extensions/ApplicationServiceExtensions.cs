@@ -29,6 +29,12 @@ internal static class ApplicationServiceExtensions
         builder.Services.AddHostedService<OutboxRelay>();
 
         builder.Services.AddSingleton<OrderStore>();
+        builder.Services.AddOptions<OrderPlacementLimitOptions>()
+            .BindConfiguration(OrderPlacementLimitOptions.SectionName)
+            .Validate(options => options.TokenLimit > 0 && options.TokensPerPeriod > 0, "OrderPlacementLimit:TokenLimit and TokensPerPeriod must be positive.")
+            .Validate(options => options.ReplenishmentPeriod > TimeSpan.Zero, "OrderPlacementLimit:ReplenishmentPeriod must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<OrderPlacementLimit>();
         builder.AddPaymentProvider();
         builder.AddBookingSaga();
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using CloudScale.Order.Api;
 using CloudScale.Order.Saga;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,19 +22,29 @@ internal static class OrdersApi
 
     /// <summary>
     /// Accepts an order in status pending (the booking saga takes it from there) at <c>Location: /orders/{id}</c>. A
-    /// retry with the same Idempotency-Key and body is answered the same way, with the first order.
+    /// retry with the same Idempotency-Key and body is answered the same way, with the first order. A customer over
+    /// <see cref="OrderPlacementLimit"/> gets 429 with <c>Retry-After</c>; a retry counts against the limit too.
     /// </summary>
     public static async Task<Results<Accepted<CustomerOrder>, ValidationProblem, ProblemHttpResult>> PlaceOrderAsync(
         PlaceOrderRequest request,
         [FromHeader(Name = PlaceOrderRequest.IdempotencyKeyHeader)] string? idempotencyKey,
         OrderStore orders,
         BookingSagas sagas,
+        OrderPlacementLimit placementLimit,
+        HttpResponse response,
         CancellationToken cancellationToken)
     {
         var (order, errors) = request.Validate(idempotencyKey, DateOnly.FromDateTime(DateTime.UtcNow));
         if (order is null)
         {
             return errors.ToProblem();
+        }
+
+        if (await placementLimit.TryTakeAsync(order.CustomerId, cancellationToken) is { } retryAfter)
+        {
+            OrderTelemetry.PlaceOrders.Add(1, new KeyValuePair<string, object?>("outcome", "RateLimited"));
+            response.Headers.RetryAfter = Problems.RetryAfterSeconds(retryAfter).ToString(CultureInfo.InvariantCulture);
+            return Problems.TooManyOrders(order.CustomerId, retryAfter);
         }
 
         var outcome = await orders.PlaceAsync(order, cancellationToken);

@@ -54,6 +54,8 @@ internal sealed class BookingSystem : IAsyncDisposable
             // An order whose replica died before it started the saga is picked up by the recovery within seconds.
             ("BookingSaga__RecoveryInterval", "00:00:02"),
             ("BookingSaga__RecoveryAge", "00:00:05"),
+            // The load places orders for 17 customers far faster than a customer may.
+            ("OrderPlacementLimit__TokenLimit", "1000000"),
             // The SDK's worker names each activity it runs at Debug: how a test sees which replicas took work.
             ("Logging__LogLevel__Dapr.Workflow.Worker.WorkflowWorker", "Debug"))))];
     }
