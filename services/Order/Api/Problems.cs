@@ -1,3 +1,4 @@
+using System.Globalization;
 using CloudScale.ServiceDefaults.Errors;
 using CloudScale.Order.Orders;
 using CloudScale.Order.Payments;
@@ -15,12 +16,23 @@ internal static class Problems
         Problem(StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "Idempotency key reused",
             $"The Idempotency-Key '{key}' was already used for a different request; use a new key for a new order.");
 
-    public static ProblemHttpResult TooManyOrders(string customerId, TimeSpan retryAfter) =>
+    /// <summary>429 with <c>Retry-After</c>, which it sets on <paramref name="response"/>.</summary>
+    public static ProblemHttpResult TooManyOrders(HttpResponse response, string customerId, TimeSpan retryAfter) =>
         Problem(StatusCodes.Status429TooManyRequests, "too-many-orders", "Too many orders",
-            $"Customer '{customerId}' has placed as many orders as it may for now; try again in {RetryAfterSeconds(retryAfter)} s (Retry-After).");
+            $"Customer '{customerId}' has placed as many orders as it may for now; try again in {SetRetryAfter(response, retryAfter)} s (Retry-After).");
 
-    /// <summary>The whole seconds of a <c>Retry-After</c> header (RFC 9110 delay-seconds), at least one.</summary>
-    public static int RetryAfterSeconds(TimeSpan retryAfter) => Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+    /// <summary>503 with <c>Retry-After</c>, which it sets on <paramref name="response"/>: the sidecar did not answer about the saga.</summary>
+    public static ProblemHttpResult SagaUnavailable(HttpResponse response, Guid orderId) =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "saga-unavailable", "Saga unavailable",
+            $"The booking saga of order {orderId} cannot be reached right now; try again in {SetRetryAfter(response, TimeSpan.FromSeconds(5))} s (Retry-After).");
+
+    /// <summary>Sets <c>Retry-After</c> in whole seconds (RFC 9110 delay-seconds, at least one) and gives them.</summary>
+    private static int SetRetryAfter(HttpResponse response, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return seconds;
+    }
 
     public static ProblemHttpResult OrderAlreadyFinal(CustomerOrder order) =>
         Problem(StatusCodes.Status409Conflict, "order-final", "Order already final",

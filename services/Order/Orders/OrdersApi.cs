@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using CloudScale.Order.Api;
 using CloudScale.Order.Saga;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -43,8 +42,7 @@ internal static class OrdersApi
         if (await placementLimit.TryTakeAsync(order.CustomerId, cancellationToken) is { } retryAfter)
         {
             OrderTelemetry.PlaceOrders.Add(1, new KeyValuePair<string, object?>("outcome", "RateLimited"));
-            response.Headers.RetryAfter = Problems.RetryAfterSeconds(retryAfter).ToString(CultureInfo.InvariantCulture);
-            return Problems.TooManyOrders(order.CustomerId, retryAfter);
+            return Problems.TooManyOrders(response, order.CustomerId, retryAfter);
         }
 
         var outcome = await orders.PlaceAsync(order, cancellationToken);
@@ -61,16 +59,25 @@ internal static class OrdersApi
             return Problems.IdempotencyKeyReused(order.IdempotencyKey);
         }
 
-        await sagas.EnsureStartedAsync(accepted, cancellationToken);
+        await sagas.StartOrLeaveToRecoveryAsync(accepted, cancellationToken);
         return TypedResults.Accepted($"/orders/{accepted.Id}", accepted);
     }
 
-    /// <summary>The order, its status history and the saga's progress so far.</summary>
+    /// <summary>The order, its status history and the saga's progress so far; 503 while the sidecar does not answer.</summary>
     public static async Task<Results<Ok<OrderDetails>, ProblemHttpResult>> GetOrderAsync(
-        Guid id, OrderStore orders, BookingSagas sagas, CancellationToken cancellationToken)
+        Guid id, OrderStore orders, BookingSagas sagas, HttpResponse response, CancellationToken cancellationToken)
     {
         // The saga first: it finishes the order before it completes, so a completed saga is never shown beside a pending order.
-        var saga = await sagas.GetProgressAsync(id, cancellationToken);
+        SagaProgress saga;
+        try
+        {
+            saga = await sagas.GetProgressAsync(id, cancellationToken);
+        }
+        catch (SagaUnavailableException)
+        {
+            return Problems.SagaUnavailable(response, id);
+        }
+
         return await orders.FindAsync(id, cancellationToken) is { } stored
             ? TypedResults.Ok(new OrderDetails(stored.Order, stored.StatusHistory, saga))
             : Problems.OrderNotFound(id);

@@ -23,6 +23,12 @@ internal sealed class BookingSagaOptions
     /// <summary>How long an order must have been pending before a missing saga counts as lost rather than about to start.</summary>
     public TimeSpan RecoveryAge { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a request waits for the sidecar to answer a call about a saga. The SDK's client waits for a sidecar that is
+    /// down until it is back (gRPC wait-for-ready), which would hold a customer's request for as long.
+    /// </summary>
+    public TimeSpan SidecarTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
     public Uri PaymentCallbackUrl() =>
         new(PublicBaseUrl ?? throw new InvalidOperationException($"{SectionName}:{nameof(PublicBaseUrl)} is not set."), PaymentConfirmationPath);
 }

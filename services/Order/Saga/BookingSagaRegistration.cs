@@ -16,6 +16,7 @@ internal static class BookingSagaRegistration
                 "BookingSaga:PublicBaseUrl must be an absolute http(s) URL.")
             .Validate(options => options.RecoveryInterval > TimeSpan.Zero && options.RecoveryAge >= TimeSpan.Zero,
                 "BookingSaga:RecoveryInterval must be positive and BookingSaga:RecoveryAge not negative.")
+            .Validate(options => options.SidecarTimeout > TimeSpan.Zero, "BookingSaga:SidecarTimeout must be positive.")
             .ValidateOnStart();
         // Not an IHttpClientFactory client: ServiceDefaults' standard resilience handler would retry the sidecar's answers
         // again, and service discovery would resolve http://booking past the sidecar. The sidecar's policy owns retries.

@@ -16,10 +16,11 @@ internal static class PaymentConfirmationsApi
 
     /// <summary>
     /// The callback is not trusted: only the payment id is read from it, and the decision and its order are asked of the
-    /// provider, so a forged or replayed callback can at most repeat what the provider says.
+    /// provider, so a forged or replayed callback can at most repeat what the provider says. While the sidecar does not
+    /// answer the callback gets 503, and the provider delivers it again.
     /// </summary>
     public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> ConfirmPaymentAsync(
-        PaymentConfirmationRequest confirmation, PaymentProviderClient payments, BookingSagas sagas, CancellationToken cancellationToken)
+        PaymentConfirmationRequest confirmation, PaymentProviderClient payments, BookingSagas sagas, HttpResponse response, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors().When(confirmation.PaymentId is null || confirmation.PaymentId == Guid.Empty, "paymentId", "A payment id is required.");
         if (!errors.IsEmpty)
@@ -43,8 +44,15 @@ internal static class PaymentConfirmationsApi
         }
 
         var decision = new PaymentDecision(payment.Id, Authorized: payment.Status != PaymentStatus.Declined);
-        return await sagas.DeliverPaymentDecisionAsync(payment.OrderId, decision, cancellationToken)
-            ? TypedResults.Accepted((string?)null)
-            : Problems.OrderNotFound(payment.OrderId);
+        try
+        {
+            return await sagas.DeliverPaymentDecisionAsync(payment.OrderId, decision, cancellationToken)
+                ? TypedResults.Accepted((string?)null)
+                : Problems.OrderNotFound(payment.OrderId);
+        }
+        catch (SagaUnavailableException)
+        {
+            return Problems.SagaUnavailable(response, payment.OrderId);
+        }
     }
 }
