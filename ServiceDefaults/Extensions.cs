@@ -1,5 +1,6 @@
 using CloudScale.ServiceDefaults.Errors;
 using CloudScale.ServiceDefaults.Health;
+using CloudScale.ServiceDefaults.Overload;
 using CloudScale.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -23,6 +24,7 @@ public static class Extensions
         builder.AddProblemDetailsDefaults();
         builder.ConfigureGracefulShutdown();
         builder.ConfigureRequestLimits();
+        builder.AddLoadShedding();
         // Services add their schemes and policies (AddDaprSidecar: the sidecar's token); the middleware is placed by MapDefaultEndpoints.
         builder.Services.AddAuthentication();
         builder.Services.AddAuthorization();
@@ -76,7 +78,7 @@ public static class Extensions
     }
 
     /// <summary>
-    /// The error handling, authentication and authorization, and the health endpoints. Call it first after <c>Build()</c>:
+    /// The error handling, load shedding, authentication and authorization, and the health endpoints. Call it first after <c>Build()</c>:
     /// in Development WebApplication puts its developer exception page (which echoes stack traces and request headers) in
     /// front of everything the app adds, and only a handler placed before any other middleware catches every exception
     /// before that page sees it. Authorization comes after the status-code pages, so that a refused call (401, 403) gets
@@ -86,6 +88,8 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Before authentication: a request that is shed costs as little as possible.
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthEndpoints();

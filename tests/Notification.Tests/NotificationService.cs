@@ -12,7 +12,9 @@ internal static class NotificationService
 {
     public const string AppToken = "test-app-token";
 
-    public static Task<InProcessApp> StartAsync(string database, string redis, string environment = "Production") =>
+    /// <summary>The service with <paramref name="settings"/> applied over the test defaults.</summary>
+    public static Task<InProcessApp> StartAsync(
+        string database, string redis, string environment = "Production", IReadOnlyDictionary<string, string?>? settings = null) =>
         InProcessApp.StartAsync(
             new Dictionary<string, string?>(StringComparer.Ordinal)
             {
@@ -21,7 +23,7 @@ internal static class NotificationService
                 ["APP_API_TOKEN"] = AppToken,
                 // Short, so that a test sees a heartbeat without waiting the production 15 s.
                 ["Notification:StreamHeartbeatInterval"] = "00:00:00.300",
-            },
+            }.Concat(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal)).ToDictionary(StringComparer.Ordinal),
             builder =>
             {
                 builder.AddServiceDefaults();

@@ -19,6 +19,17 @@ public sealed class StreamTests(NotificationServiceFixture notification) : IClas
     }
 
     [Fact]
+    public async Task Open_streams_do_not_count_against_the_concurrent_requests_a_replica_serves()
+    {
+        await using var replica = await NotificationService.StartAsync(notification.Database, notification.RedisConnectionString, settings:
+            new Dictionary<string, string?>(StringComparer.Ordinal) { ["ServiceDefaults:MaxConcurrentRequests"] = "1", ["ServiceDefaults:RequestQueueLimit"] = "0" });
+        await using var first = await EventStream.OpenAsync(replica.Client, NotificationClient.NewUser());
+        await using var second = await EventStream.OpenAsync(replica.Client, NotificationClient.NewUser());
+
+        Assert.Empty((await replica.Client.ListAsync(NotificationClient.NewUser())).Items);
+    }
+
+    [Fact]
     public async Task A_stream_gets_only_its_own_users_notifications()
     {
         var user = NotificationClient.NewUser();

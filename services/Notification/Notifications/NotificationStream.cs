@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace CloudScale.Notification.Notifications;
@@ -21,8 +22,13 @@ internal sealed class NotificationStream(string userId, Guid? lastSeenId) : IRes
     // memory; the client reconnects with Last-Event-ID and catches up from Postgres.
     private const int LiveBacklog = 256;
 
-    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
+    {
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(UserNotification), ["text/event-stream"]));
+        // A stream lasts as long as its client stays: counted against ServiceDefaults' concurrent requests, a few hundred
+        // open streams would leave nothing for the other requests.
+        builder.Metadata.Add(new DisableRateLimitingAttribute());
+    }
 
     public async Task ExecuteAsync(HttpContext context)
     {
