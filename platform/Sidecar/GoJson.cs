@@ -33,6 +33,24 @@ internal static class GoJson
         return value.ValueKind != JsonValueKind.Undefined;
     }
 
+    /// <summary>
+    /// The elements of an array field as Go decodes a slice: none when the field is absent or null, a
+    /// <see cref="JsonException"/> (daprd's "cannot unmarshal", a 400) when it holds anything but an array.
+    /// </summary>
+    public static IEnumerable<JsonElement> ArrayField(this JsonElement element, string name) =>
+        !element.TryGetField(name, out var value) || value.ValueKind == JsonValueKind.Null ? []
+        : value.ValueKind == JsonValueKind.Array ? value.EnumerateArray()
+        : throw new JsonException($"{name} must be an array, not {value.ValueKind}");
+
+    /// <summary>A string field as Go decodes one: null when absent or null, a <see cref="JsonException"/> for another kind.</summary>
+    public static string? StringField(this JsonElement element, string name) =>
+        !element.TryGetField(name, out var value) ? null : value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Null => null,
+            _ => throw new JsonException($"{name} must be a string, not {value.ValueKind}"),
+        };
+
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
     private enum Numbers

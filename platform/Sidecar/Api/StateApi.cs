@@ -66,14 +66,17 @@ internal static class StateApi
         var parallelism = 0;
         if (body.RootElement.ValueKind == JsonValueKind.Object)
         {
-            if (body.RootElement.TryGetField("keys", out var keysElement) && keysElement.ValueKind == JsonValueKind.Array)
+            keys.AddRange(body.RootElement.ArrayField("keys").Select(key => key.ValueKind switch
             {
-                keys.AddRange(keysElement.EnumerateArray().Select(key => key.GetString() ?? ""));
-            }
-
-            if (body.RootElement.TryGetField("parallelism", out var parallelismElement) && parallelismElement.ValueKind == JsonValueKind.Number)
+                JsonValueKind.String => key.GetString()!,
+                JsonValueKind.Null => "",
+                _ => throw new JsonException($"keys must be strings, not {key.ValueKind}"),
+            }));
+            if (body.RootElement.TryGetField("parallelism", out var parallelismElement) && parallelismElement.ValueKind != JsonValueKind.Null)
             {
-                parallelism = parallelismElement.GetInt32();
+                parallelism = parallelismElement.ValueKind == JsonValueKind.Number && parallelismElement.TryGetInt32(out var requested)
+                    ? requested
+                    : throw new JsonException("parallelism must be a whole number");
             }
         }
         else
@@ -113,19 +116,21 @@ internal static class StateApi
 
         var operations = new List<StateOperation>();
         var noMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (body.RootElement.TryGetField("operations", out var operationsElement) && operationsElement.ValueKind == JsonValueKind.Array)
+        foreach (var operation in body.RootElement.ArrayField("operations"))
         {
-            foreach (var operation in operationsElement.EnumerateArray())
+            if (operation.ValueKind != JsonValueKind.Object)
             {
-                var type = operation.TryGetField("operation", out var typeElement) ? typeElement.GetString() : null;
-                var request = operation.TryGetField("request", out var requestElement) ? requestElement : default;
-                operations.Add(type switch
-                {
-                    "upsert" => ReadSet(request, prefix, noMetadata),
-                    "delete" => ReadDelete(request, prefix),
-                    _ => throw StateCalls.UnsupportedOperation(type),
-                });
+                throw new JsonException($"a transaction operation must be a JSON object, not {operation.ValueKind}");
             }
+
+            var type = operation.StringField("operation");
+            var request = operation.TryGetField("request", out var requestElement) ? requestElement : default;
+            operations.Add(type switch
+            {
+                "upsert" => ReadSet(request, prefix, noMetadata),
+                "delete" => ReadDelete(request, prefix),
+                _ => throw StateCalls.UnsupportedOperation(type),
+            });
         }
 
         await StateCalls.TransactAsync(store, operations, context.RequestAborted);
