@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CloudScale.Booking.Reservations;
 using CloudScale.Booking.Rooms;
+using CloudScale.ServiceDefaults.Hosting;
+using StackExchange.Redis;
 
 namespace CloudScale.Booking.Extensions;
 
@@ -12,6 +14,7 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("bookingdb");
         builder.AddRedisClient("cache");
+        builder.Services.ResolveAtStart<IConnectionMultiplexer>();
         builder.AddDaprSidecar();
 
         builder.Services.AddOptions<BookingOptions>()

@@ -1,5 +1,7 @@
 using CloudScale.Notification.IntegrationEvents;
 using CloudScale.Notification.Notifications;
+using CloudScale.ServiceDefaults.Hosting;
+using StackExchange.Redis;
 
 namespace CloudScale.Notification.Extensions;
 
@@ -10,6 +12,7 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("notificationdb");
         builder.AddRedisClient("cache");
+        builder.Services.ResolveAtStart<IConnectionMultiplexer>();
         builder.AddDaprSidecar();
 
         builder.Services.AddOptions<NotificationOptions>()

@@ -4,6 +4,8 @@ using CloudScale.Order.Orders;
 using CloudScale.Order.Outbox;
 using CloudScale.Order.Payments;
 using CloudScale.Order.Saga;
+using CloudScale.ServiceDefaults.Hosting;
+using StackExchange.Redis;
 
 namespace CloudScale.Order.Extensions;
 
@@ -14,6 +16,7 @@ internal static class ApplicationServiceExtensions
     {
         builder.AddNpgsqlDataSource("orderdb");
         builder.AddRedisClient("cache");
+        builder.Services.ResolveAtStart<IConnectionMultiplexer>();
         builder.AddDaprSidecar();
 
         builder.Services.AddOptions<OutboxOptions>()
