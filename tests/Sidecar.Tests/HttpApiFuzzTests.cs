@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -41,33 +40,13 @@ public sealed class HttpApiFuzzTests(FuzzFixture fixture) : IClassFixture<FuzzFi
         "99999999999999999999", "application/json", "text/plain", "application/cloudevents+json", "statestore", "pubsub", "\u0000", "é😀",
     ];
 
-    private static readonly Gen<string> Text = Gen.Frequency((3, Gen.OneOf(Words)), (1, Gen.String));
+    private static readonly Gen<string> Text = FuzzJson.Text(Words);
 
-    private static readonly Gen<string> Scalar = Gen.OneOf(
-        Gen.OneOf("null", "true", "false", "1e999", "-0", "1.5", "9223372036854775808"),
-        Gen.Long.Select(number => number.ToString(CultureInfo.InvariantCulture)),
-        Text.Select(text => JsonSerializer.Serialize(text)));
-
-    private static readonly Gen<string> Json = Gen.Recursive<string>((depth, json) => depth >= 4
-        ? Scalar
-        : Gen.Frequency(
-            (3, Scalar),
-            (1, json.Array[0, 4].Select(items => $"[{string.Join(',', items)}]")),
-            (3, Gen.Select(Gen.Frequency((5, Gen.OneOf(FieldNames)), (1, Gen.String)), json).Array[0, 5]
-                .Select(fields => $"{{{string.Join(',', fields.Select(field => $"{JsonSerializer.Serialize(field.Item1)}:{field.Item2}"))}}}"))));
-
-    /// <summary>JSON, an array of objects as most bodies are, or either cut short or with a stray character.</summary>
-    private static readonly Gen<string> Body = Gen.Frequency(
-        (3, Json),
-        (3, Json.Array[1, 4].Select(items => $"[{string.Join(',', items)}]")),
-        (2, Gen.Select(Json, Gen.Int[0, 200], Gen.Char).Select((json, at, stray) => at % 2 == 0
-            ? json[..Math.Min(at / 2, json.Length)]
-            : json.Insert(Math.Min(at / 2, json.Length), stray.ToString()))));
+    private static readonly Gen<string> Body = FuzzJson.Bodies(FieldNames, Words);
 
     private static readonly Gen<string> QueryValue = Text.Select(Uri.EscapeDataString);
 
-    /// <summary>Header values must be printable ASCII (HttpClient refuses others before sending).</summary>
-    private static readonly Gen<string> ContentType = Text.Select(text => new string([.. text.Where(c => c is >= ' ' and <= '~')]));
+    private static readonly Gen<string> ContentType = FuzzJson.HeaderValue(Words);
 
     private HttpClient Sidecar => fixture.Sidecar.Http;
 
