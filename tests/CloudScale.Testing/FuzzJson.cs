@@ -36,6 +36,13 @@ public static class FuzzJson
                 : body.Insert(Math.Min(at / 2, body.Length), stray.ToString()))));
     }
 
+    /// <summary>
+    /// Text escaped for a path segment or query value, without NUL: Kestrel refuses a request target that decodes to one
+    /// with a bare 400 before any middleware runs.
+    /// </summary>
+    public static Gen<string> UrlText(IEnumerable<string> words) =>
+        Text(words).Select(text => Uri.EscapeDataString(text.Replace("\0", "", StringComparison.Ordinal)));
+
     /// <summary>Printable ASCII, as a header value must be (HttpClient refuses others before sending).</summary>
     public static Gen<string> HeaderValue(IEnumerable<string> words) =>
         Text(words).Select(value => new string([.. value.Where(c => c is >= ' ' and <= '~')]));

@@ -51,4 +51,27 @@ public static class ServiceResponses
             problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _),
             $"Expected an error for '{field}' in {problem}");
     }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and asserts the answer is one of <paramref name="successes"/> or a 4xx RFC 9457
+    /// problem carrying its status and a trace id: what any input, however wrong, must get from a service.
+    /// </summary>
+    public static async Task AssertSuccessOrClientProblemAsync(this HttpClient client, HttpRequestMessage request, params HttpStatusCode[] successes)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(request);
+        using var response = await client.SendAsync(request, Cancellation);
+        if (successes.Contains(response.StatusCode))
+        {
+            return;
+        }
+
+        var answer = await response.Content.ReadAsStringAsync(Cancellation);
+        var status = (int)response.StatusCode;
+        Assert.True(status is >= 400 and < 500 && response.Content.Headers.ContentType?.MediaType == "application/problem+json",
+            $"{request.Method} {request.RequestUri} answered {status} ({response.Content.Headers.ContentType}): {answer}");
+        using var problem = JsonDocument.Parse(answer);
+        Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.True(problem.RootElement.TryGetProperty("traceId", out _), answer);
+    }
 }
