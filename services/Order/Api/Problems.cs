@@ -26,6 +26,11 @@ internal static class Problems
         Problem(StatusCodes.Status503ServiceUnavailable, "saga-unavailable", "Saga unavailable",
             $"The booking saga of order {orderId} cannot be reached right now; try again in {SetRetryAfter(response, TimeSpan.FromSeconds(5))} s (Retry-After).");
 
+    /// <summary>503 with <c>Retry-After</c>, which it sets on <paramref name="response"/>: the payment provider could not be asked.</summary>
+    public static ProblemHttpResult PaymentProviderUnavailable(HttpResponse response, Guid paymentId) =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "payment-provider-unavailable", "Payment provider unavailable",
+            $"The payment provider could not be asked about payment {paymentId}; try again in {SetRetryAfter(response, TimeSpan.FromSeconds(5))} s (Retry-After).");
+
     /// <summary>Sets <c>Retry-After</c> in whole seconds (RFC 9110 delay-seconds, at least one) and gives them.</summary>
     private static int SetRetryAfter(HttpResponse response, TimeSpan retryAfter)
     {

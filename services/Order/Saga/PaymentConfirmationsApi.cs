@@ -2,6 +2,8 @@ using CloudScale.Order.Api;
 using CloudScale.Order.Payments;
 using CloudScale.ServiceDefaults.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace CloudScale.Order.Saga;
 
@@ -17,7 +19,7 @@ internal static class PaymentConfirmationsApi
     /// <summary>
     /// The callback is not trusted: only the payment id is read from it, and the decision and its order are asked of the
     /// provider, so a forged or replayed callback can at most repeat what the provider says. While the sidecar does not
-    /// answer the callback gets 503, and the provider delivers it again.
+    /// answer, or the provider cannot be asked, the callback gets 503, and the provider delivers it again.
     /// </summary>
     public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> ConfirmPaymentAsync(
         PaymentConfirmationRequest confirmation, PaymentProviderClient payments, BookingSagas sagas, HttpResponse response, CancellationToken cancellationToken)
@@ -36,6 +38,12 @@ internal static class PaymentConfirmationsApi
         catch (PaymentProviderException unknown) when (unknown.StatusCode == StatusCodes.Status404NotFound)
         {
             return Problems.PaymentNotFound(confirmation.PaymentId!.Value);
+        }
+        catch (Exception unreachable) when (unreachable is PaymentProviderException or HttpRequestException or BrokenCircuitException or TimeoutRejectedException
+                                            && !cancellationToken.IsCancellationRequested)
+        {
+            // The provider could not say what was decided; it delivers the callback again.
+            return Problems.PaymentProviderUnavailable(response, confirmation.PaymentId!.Value);
         }
 
         if (payment.Status is not (PaymentStatus.Authorized or PaymentStatus.Declined or PaymentStatus.Captured))

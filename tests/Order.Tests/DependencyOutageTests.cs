@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Aspire.Hosting.Dapr;
 using CloudScale.Order.Orders;
+using CloudScale.Order.Payments;
 using CloudScale.ServiceDefaults.Errors;
 using CloudScale.Testing;
 using Microsoft.AspNetCore.Mvc;
@@ -11,10 +13,11 @@ using static CloudScale.Order.Tests.OrderClient;
 namespace CloudScale.Order.Tests;
 
 /// <summary>
-/// Order while its sidecar is down. The SDK's workflow client waits for a sidecar until it is back, so without
-/// BookingSaga:SidecarTimeout (half a second here) each of these requests would get no answer at all.
+/// Order while a dependency is down: its sidecar (the SDK's workflow client waits for a sidecar until it is back, so
+/// without BookingSaga:SidecarTimeout, half a second here, these requests would get no answer at all), or the payment
+/// provider.
 /// </summary>
-public sealed class SidecarUnreachableTests(TestServers servers)
+public sealed class DependencyOutageTests(TestServers servers)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -54,6 +57,22 @@ public sealed class SidecarUnreachableTests(TestServers servers)
         using var confirmation = await order.Client.PostAsJsonAsync("/payment-confirmations", new { paymentId }, Cancellation);
 
         await AssertSagaUnavailableAsync(confirmation);
+    }
+
+    [Fact]
+    public async Task A_payment_confirmation_answers_503_while_the_provider_cannot_be_asked()
+    {
+        await using var order = await StartOrderAsync(await servers.CreateDatabaseAsync(), new ListLoggerProvider(),
+            ("services:payments:http:0", $"http://127.0.0.1:{LoopbackPorts.Free()}"),
+            ($"{PaymentProviderRegistration.ResilienceSection}:Retry:MaxRetryAttempts", "1"),
+            ($"{PaymentProviderRegistration.ResilienceSection}:Retry:Delay", "00:00:00.010"));
+        var paymentId = Guid.NewGuid();
+
+        using var confirmation = await order.Client.PostAsJsonAsync("/payment-confirmations", new { paymentId }, Cancellation);
+
+        var problem = await confirmation.ReadAsync<ProblemDetails>(HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(("payment-provider-unavailable", TimeSpan.FromSeconds(5)), (DomainProblem.ShortType(problem.Type), confirmation.Headers.RetryAfter?.Delta));
+        Assert.Contains(paymentId.ToString(), problem.Detail, StringComparison.Ordinal);
     }
 
     private async Task<InProcessApp> StartOrderAsync(string database, ListLoggerProvider logs, params (string Key, string Value)[] settings)
