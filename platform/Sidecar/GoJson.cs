@@ -48,7 +48,7 @@ internal static class GoJson
         {
             JsonValueKind.String => value.GetString(),
             JsonValueKind.Null => null,
-            _ => throw new JsonException($"{name} must be a string, not {value.ValueKind}"),
+            _ => throw new JsonException($"{name} must be a string"),
         };
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };

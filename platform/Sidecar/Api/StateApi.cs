@@ -197,7 +197,7 @@ internal static class StateApi
         }
 
         var stateValue = item.TryGetField("value", out var valueElement) ? valueElement.Clone() : JsonDocument.Parse("null").RootElement;
-        return new SetRequest(StateStores.ToStoreKey(prefix, key), StateValue.FromJson(stateValue), ReadETag(item), ReadOptions(item), metadata);
+        return new SetRequest(StateStores.ToStoreKey(prefix, key), StateValue.FromJson(stateValue), item.StringField("etag"), ReadOptions(item), metadata);
     }
 
     private static DeleteRequest ReadDelete(JsonElement item, string? prefix)
@@ -208,22 +208,13 @@ internal static class StateApi
         }
 
         var metadata = RequestMetadata.FromJson(item.TryGetField("metadata", out var metadataElement) ? metadataElement : default, "metadata");
-        return new DeleteRequest(StateStores.ToStoreKey(prefix, ReadKey(item)), ReadETag(item), ReadOptions(item), metadata);
+        return new DeleteRequest(StateStores.ToStoreKey(prefix, ReadKey(item)), item.StringField("etag"), ReadOptions(item), metadata);
     }
 
     private static string ReadKey(JsonElement item) =>
         item.TryGetField("key", out var keyElement) && keyElement.ValueKind == JsonValueKind.String && keyElement.GetString() is { Length: > 0 } key
             ? key
             : throw new DaprErrorException(DaprError.Malformed("\"key\" is a required field"));
-
-    private static string? ReadETag(JsonElement item) =>
-        item.TryGetField("etag", out var etag) ? etag.ValueKind switch
-        {
-            JsonValueKind.String => etag.GetString(),
-            JsonValueKind.Null => null,
-            _ => throw new DaprErrorException(DaprError.Deserialization(new JsonException("etag must be a string"))),
-        }
-        : null;
 
     private static StateOptions ReadOptions(JsonElement item)
     {

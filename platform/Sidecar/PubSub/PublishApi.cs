@@ -290,9 +290,7 @@ internal static class PublishApi
             throw new JsonException("an entry must be a JSON object");
         }
 
-        return !entry.TryGetField(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
-            : value.ValueKind == JsonValueKind.String ? value.GetString()
-            : throw new JsonException($"{name} must be a string");
+        return entry.StringField(name);
     }
 
     private static string Route(HttpContext context, string name) => (string?)context.Request.RouteValues[name] ?? "";
