@@ -17,19 +17,13 @@ internal static class BookingService
     public static async Task<InProcessApp> StartAsync(
         string database, string redis, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production", ILoggerProvider? logs = null)
     {
-        var configuration = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["ConnectionStrings:bookingdb"] = database,
-            ["ConnectionStrings:cache"] = redis,
-            ["APP_API_TOKEN"] = AppToken,
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>(StringComparer.Ordinal))
-        {
-            configuration[key] = value;
-        }
-
         var service = await InProcessApp.StartAsync(
-            configuration,
+            new Dictionary<string, string?>(StringComparer.Ordinal)
+            {
+                ["ConnectionStrings:bookingdb"] = database,
+                ["ConnectionStrings:cache"] = redis,
+                ["APP_API_TOKEN"] = AppToken,
+            },
             builder =>
             {
                 if (logs is not null)
@@ -45,7 +39,8 @@ internal static class BookingService
                 app.MapDefaultEndpoints();
                 app.MapBookingApi();
             },
-            environment);
+            environment,
+            settings);
         service.Client.DefaultRequestHeaders.Add("dapr-api-token", AppToken);
         return service;
     }

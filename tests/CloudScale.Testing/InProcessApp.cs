@@ -28,13 +28,20 @@ public sealed class InProcessApp : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <param name="environment">Development is what F5 and <c>./run.sh</c> run, with the framework's developer pages on.</param>
+    /// <param name="overrides">Configuration layered over <paramref name="settings"/>: a test's own values over a service's test defaults.</param>
     public static async Task<InProcessApp> StartAsync(
-        IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder> compose, Action<WebApplication> map, string environment = "Production")
+        IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder> compose, Action<WebApplication> map, string environment = "Production",
+        IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(settings);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
         compose(builder);
 
         var app = builder.Build();

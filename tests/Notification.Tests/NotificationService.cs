@@ -23,7 +23,7 @@ internal static class NotificationService
                 ["APP_API_TOKEN"] = AppToken,
                 // Short, so that a test sees a heartbeat without waiting the production 15 s.
                 ["Notification:StreamHeartbeatInterval"] = "00:00:00.300",
-            }.Concat(settings ?? new Dictionary<string, string?>(StringComparer.Ordinal)).ToDictionary(StringComparer.Ordinal),
+            },
             builder =>
             {
                 builder.AddServiceDefaults();
@@ -34,5 +34,6 @@ internal static class NotificationService
                 app.MapDefaultEndpoints();
                 app.MapNotificationApi();
             },
-            environment);
+            environment,
+            settings);
 }

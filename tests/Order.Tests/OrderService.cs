@@ -32,7 +32,7 @@ internal static class OrderService
                 ["Outbox:MaxRetryDelay"] = "00:00:00.400",
                 // Test classes share one Redis and their customers' placement buckets; OrderPlacementLimitTests sets its own.
                 ["OrderPlacementLimit:TokenLimit"] = "1000000",
-            }.OverriddenBy(settings),
+            },
             builder =>
             {
                 // Most of these tests are about Order's own API and outbox, so the saga is scheduled but not run; it runs
@@ -57,17 +57,8 @@ internal static class OrderService
                 app.MapDefaultEndpoints();
                 app.MapOrderApi();
             },
-            environment);
-
-    private static Dictionary<string, string?> OverriddenBy(this Dictionary<string, string?> defaults, IReadOnlyDictionary<string, string?>? settings)
-    {
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>(StringComparer.Ordinal))
-        {
-            defaults[key] = value;
-        }
-
-        return defaults;
-    }
+            environment,
+            settings);
 
     /// <summary>A sidecar on free loopback ports that nobody starts: one that is down.</summary>
     public static SidecarSettings NoSidecar() => new("order", ResourcesPath: "");
