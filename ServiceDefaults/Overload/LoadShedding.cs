@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using CloudScale.ServiceDefaults.Errors;
 using CloudScale.ServiceDefaults.Health;
@@ -23,7 +22,6 @@ namespace CloudScale.ServiceDefaults.Overload;
 public static class LoadShedding
 {
     public const string ProblemType = "overloaded";
-    private const int RetryAfterSeconds = 1;
 
     public static TBuilder AddLoadShedding<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -54,7 +52,7 @@ public static class LoadShedding
     private static async ValueTask WriteOverloadedAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var context = rejected.HttpContext;
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        var retryAfter = RetryAfter.Set(context.Response, TimeSpan.FromSeconds(1));
         await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
@@ -63,7 +61,7 @@ public static class LoadShedding
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Type = DomainProblem.TypeBase + ProblemType,
                 Title = "Overloaded",
-                Detail = $"The service is serving and queueing as many requests as it can; try again in {RetryAfterSeconds} s (Retry-After).",
+                Detail = $"The service is serving and queueing as many requests as it can; try again in {retryAfter} s (Retry-After).",
             },
         });
     }

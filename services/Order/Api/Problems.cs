@@ -1,4 +1,3 @@
-using System.Globalization;
 using CloudScale.ServiceDefaults.Errors;
 using CloudScale.Order.Orders;
 using CloudScale.Order.Payments;
@@ -19,25 +18,17 @@ internal static class Problems
     /// <summary>429 with <c>Retry-After</c>, which it sets on <paramref name="response"/>.</summary>
     public static ProblemHttpResult TooManyOrders(HttpResponse response, string customerId, TimeSpan retryAfter) =>
         Problem(StatusCodes.Status429TooManyRequests, "too-many-orders", "Too many orders",
-            $"Customer '{customerId}' has placed as many orders as it may for now; try again in {SetRetryAfter(response, retryAfter)} s (Retry-After).");
+            $"Customer '{customerId}' has placed as many orders as it may for now; try again in {RetryAfter.Set(response, retryAfter)} s (Retry-After).");
 
     /// <summary>503 with <c>Retry-After</c>, which it sets on <paramref name="response"/>: the sidecar did not answer about the saga.</summary>
     public static ProblemHttpResult SagaUnavailable(HttpResponse response, Guid orderId) =>
         Problem(StatusCodes.Status503ServiceUnavailable, "saga-unavailable", "Saga unavailable",
-            $"The booking saga of order {orderId} cannot be reached right now; try again in {SetRetryAfter(response, TimeSpan.FromSeconds(5))} s (Retry-After).");
+            $"The booking saga of order {orderId} cannot be reached right now; try again in {RetryAfter.Set(response, TimeSpan.FromSeconds(5))} s (Retry-After).");
 
     /// <summary>503 with <c>Retry-After</c>, which it sets on <paramref name="response"/>: the payment provider could not be asked.</summary>
     public static ProblemHttpResult PaymentProviderUnavailable(HttpResponse response, Guid paymentId) =>
         Problem(StatusCodes.Status503ServiceUnavailable, "payment-provider-unavailable", "Payment provider unavailable",
-            $"The payment provider could not be asked about payment {paymentId}; try again in {SetRetryAfter(response, TimeSpan.FromSeconds(5))} s (Retry-After).");
-
-    /// <summary>Sets <c>Retry-After</c> in whole seconds (RFC 9110 delay-seconds, at least one) and gives them.</summary>
-    private static int SetRetryAfter(HttpResponse response, TimeSpan retryAfter)
-    {
-        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return seconds;
-    }
+            $"The payment provider could not be asked about payment {paymentId}; try again in {RetryAfter.Set(response, TimeSpan.FromSeconds(5))} s (Retry-After).");
 
     public static ProblemHttpResult OrderAlreadyFinal(CustomerOrder order) =>
         Problem(StatusCodes.Status409Conflict, "order-final", "Order already final",
